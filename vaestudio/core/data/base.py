@@ -1,0 +1,117 @@
+"""The one small interface every data set exposes, whatever its source.
+
+Images are uint8 arrays shaped (N, C, H, W) -- numpy arrays or read-only memory maps -- so a
+data set of 200,000 faces never has to sit in RAM as floats. Models see floats in [0, 1].
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+import numpy as np
+
+# progress(done, total, message) -> None; long work also takes a `cancel` callable -> bool.
+ProgressFn = Callable[[int, int, str], None]
+CancelFn = Callable[[], bool]
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass
+class DatasetSpec:
+    """Serialisable description of a data set: enough to open it again (saved in checkpoints)."""
+
+    name: str
+    root: Optional[str] = None
+    options: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DatasetSpec":
+        return cls(name=str(d["name"]), root=d.get("root"), options=dict(d.get("options") or {}))
+
+
+@dataclass
+class Split:
+    images: np.ndarray  # uint8, (N, C, H, W)
+    labels: Optional[np.ndarray] = None  # int64, (N,)
+    attributes: Optional[np.ndarray] = None  # uint8 0/1, (N, A)
+
+    def __len__(self) -> int:
+        return int(self.images.shape[0])
+
+
+@dataclass
+class ImageDataset:
+    spec: DatasetSpec
+    train: Split
+    validation: Split
+    test: Split
+    label_names: Optional[list[str]] = None
+    attribute_names: Optional[list[str]] = None
+    description: str = ""
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        """(C, H, W)."""
+        return tuple(int(s) for s in self.train.images.shape[1:])  # type: ignore[return-value]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def split(self, name: str) -> Split:
+        if name in ("val", "valid"):
+            name = "validation"
+        if name not in SPLITS:
+            raise ValueError(f"unknown split {name!r}; choose one of {', '.join(SPLITS)}")
+        return getattr(self, name)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.spec.name,
+            "description": self.description,
+            "image_shape": list(self.image_shape),
+            "counts": {s: len(self.split(s)) for s in SPLITS},
+            "label_names": self.label_names,
+            "attribute_names": self.attribute_names,
+        }
+
+
+def array_dataset(
+    images: np.ndarray,
+    labels: Optional[np.ndarray] = None,
+    attributes: Optional[np.ndarray] = None,
+    *,
+    name: str = "arrays",
+    label_names: Optional[Sequence[str]] = None,
+    attribute_names: Optional[Sequence[str]] = None,
+    fractions: tuple[float, float] = (0.8, 0.1),
+    description: str = "",
+) -> ImageDataset:
+    """Split in-memory arrays (N,C,H,W uint8) into train/validation/test, in order (no shuffle)."""
+    images = np.asarray(images)
+    if images.dtype != np.uint8 or images.ndim != 4:
+        raise ValueError("images must be uint8 shaped (N, C, H, W)")
+    n = images.shape[0]
+    a = int(round(n * fractions[0]))
+    b = a + int(round(n * fractions[1]))
+
+    def cut(lo: int, hi: int) -> Split:
+        return Split(
+            images[lo:hi],
+            None if labels is None else np.asarray(labels, dtype=np.int64)[lo:hi],
+            None if attributes is None else np.asarray(attributes, dtype=np.uint8)[lo:hi],
+        )
+
+    return ImageDataset(
+        spec=DatasetSpec(name=name),
+        train=cut(0, a),
+        validation=cut(a, b),
+        test=cut(b, n),
+        label_names=list(label_names) if label_names is not None else None,
+        attribute_names=list(attribute_names) if attribute_names is not None else None,
+        description=description,
+    )

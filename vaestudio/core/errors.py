@@ -1,0 +1,46 @@
+"""Exceptions the CLI and the window show to a person as one clear line.
+
+Everything raised on bad input derives from `VaeStudioError`, so callers catch one type
+and show `str(err)`; a traceback is only for `--debug`.
+"""
+from __future__ import annotations
+
+import os
+
+
+class VaeStudioError(Exception):
+    """Base of every user-facing error. `str()` is the whole message."""
+
+
+class DataError(VaeStudioError):
+    """A data set could not be opened or is malformed; names the file and the problem."""
+
+    def __init__(self, path: str | os.PathLike | None, problem: str):
+        self.path = None if path is None else os.fspath(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class DataNotFoundError(DataError):
+    """The files of a data set are missing (and could not, or were not asked to, be downloaded)."""
+
+
+class CheckpointError(VaeStudioError):
+    """A checkpoint file is missing, truncated, not a checkpoint, or carries code."""
+
+    def __init__(self, path: str | os.PathLike | None, problem: str):
+        self.path = None if path is None else os.fspath(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class ConfigError(VaeStudioError):
+    """A model or training setting is invalid (for example a conv net on an odd image size)."""
+
+
+class TrainingError(VaeStudioError):
+    """Training stopped on its own, for example on a non-finite loss."""
+
+
+class Cancelled(VaeStudioError):
+    """Long work (a conversion, a generation, training) was cancelled by the user."""

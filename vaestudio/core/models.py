@@ -1,0 +1,232 @@
+"""Autoencoders and VAEs with MLP or convolutional backbones, built from a `ModelConfig`.
+
+Every model speaks the same small language, which the trainer, the latent tools and the
+window rely on:
+
+- `encode(x) -> (mu, logvar)`; `logvar` is None for a plain autoencoder (mu is then E(x)).
+- `decode_logits(z)`: raw decoder output, (N, C, H, W); `decode(z)`: images in [0, 1].
+- `loss(x, beta)`: per-image means of the negative ELBO's parts, in nats.
+
+Inputs are float images in [0, 1] shaped (N, C, H, W).
+"""
+from __future__ import annotations
+
+import copy
+import math
+from typing import Optional
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from .config import ModelConfig
+from .errors import ConfigError
+
+LOG_2PI = math.log(2 * math.pi)
+
+
+def conv_plan(image_shape) -> tuple[int, tuple[int, int]]:
+    """How many stride-2 layers a conv net uses and the feature-map size it ends on.
+
+    It halves while both sides are even and larger than 4, at most 4 times: 64 -> 4x4 after
+    four layers, 28 -> 7x7 after two, 32 -> 4x4 after three.
+    """
+    _, h, w = image_shape
+    n = 0
+    while n < 4 and h % 2 == 0 and w % 2 == 0 and h > 4 and w > 4:
+        h, w, n = h // 2, w // 2, n + 1
+    if n == 0:
+        raise ConfigError(
+            f"a conv net needs an image size that halves at least once (even sides > 4), "
+            f"not {image_shape[1]}x{image_shape[2]}; use the MLP"
+        )
+    return n, (h, w)
+
+
+class MLPEncoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, n_out: int):
+        super().__init__()
+        d_in = math.prod(cfg.image_shape)
+        layers: list[nn.Module] = []
+        for h in cfg.hidden:
+            layers += [nn.Linear(d_in, h), nn.ReLU(inplace=True)]
+            d_in = h
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(d_in, n_out)
+
+    def forward(self, x):
+        return self.head(self.body(x.flatten(1)))
+
+
+class MLPDecoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.image_shape = tuple(cfg.image_shape)
+        d_in = cfg.latent_dim
+        layers: list[nn.Module] = []
+        for h in reversed(cfg.hidden):
+            layers += [nn.Linear(d_in, h), nn.ReLU(inplace=True)]
+            d_in = h
+        layers.append(nn.Linear(d_in, math.prod(cfg.image_shape)))
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.body(z).view(z.shape[0], *self.image_shape)
+
+
+class ConvEncoder(nn.Module):
+    def __init__(self, cfg: ModelConfig, n_out: int):
+        super().__init__()
+        n, (h, w) = conv_plan(cfg.image_shape)
+        c_in, layers = cfg.image_shape[0], []
+        for i in range(n):
+            c = cfg.conv_width * 2**i
+            layers += [nn.Conv2d(c_in, c, 4, stride=2, padding=1), nn.LeakyReLU(0.2, inplace=True)]
+            c_in = c
+        self.body = nn.Sequential(*layers)
+        self.head = nn.Linear(c_in * h * w, n_out)
+
+    def forward(self, x):
+        return self.head(self.body(x).flatten(1))
+
+
+class ConvDecoder(nn.Module):
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        n, (h, w) = conv_plan(cfg.image_shape)
+        c = cfg.conv_width * 2 ** (n - 1)
+        self.start = (c, h, w)
+        self.fc = nn.Linear(cfg.latent_dim, c * h * w)
+        layers: list[nn.Module] = []
+        for i in reversed(range(n)):
+            c_out = cfg.image_shape[0] if i == 0 else cfg.conv_width * 2 ** (i - 1)
+            layers.append(nn.ConvTranspose2d(c, c_out, 4, stride=2, padding=1))
+            if i:
+                layers.append(nn.ReLU(inplace=True))
+            c = c_out
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, z):
+        return self.body(F.relu(self.fc(z)).view(z.shape[0], *self.start))
+
+
+def build_decoder(cfg: ModelConfig) -> nn.Module:
+    return MLPDecoder(cfg) if cfg.arch == "mlp" else ConvDecoder(cfg)
+
+
+def _mean_image(cfg: ModelConfig, logits: torch.Tensor) -> torch.Tensor:
+    return torch.sigmoid(logits)
+
+
+class AutoEncoder(nn.Module):
+    """A plain AE (`kind='ae'`) or a VAE with a diagonal Gaussian posterior (`kind='vae'`)."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        cfg.validate()
+        self.config = cfg
+        n_out = cfg.latent_dim * (2 if cfg.is_vae else 1)
+        self.encoder = MLPEncoder(cfg, n_out) if cfg.arch == "mlp" else ConvEncoder(cfg, n_out)
+        self.decoder = build_decoder(cfg)
+        if cfg.likelihood == "gaussian" and cfg.gaussian_sigma is None:
+            self.log_sigma = nn.Parameter(torch.full((), math.log(0.1)))
+        else:
+            self.log_sigma = None
+
+    # -- the shared language -------------------------------------------------------------
+    def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
+        h = self.encoder(x)
+        if self.config.is_vae:
+            mu, logvar = h.chunk(2, dim=1)
+            return mu, logvar
+        return h, None
+
+    def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
+        return self.decoder(z)
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        return _mean_image(self.config, self.decoder(z))
+
+    def forward(self, x: torch.Tensor):
+        mu, logvar = self.encode(x)
+        z = reparameterise(mu, logvar) if (logvar is not None and self.training) else mu
+        return self.decode_logits(z), mu, logvar
+
+    def sigma(self) -> float:
+        if self.log_sigma is not None:
+            return float(self.log_sigma.detach().exp())
+        return float(self.config.gaussian_sigma or 0.1)
+
+    def recon_nll(self, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """-log p(x|z) per image (nats), shape (N,)."""
+        return reconstruction_nll(self.config, logits, x, self.log_sigma)
+
+    def loss(self, x: torch.Tensor, beta: Optional[float] = None) -> dict:
+        """Per-image means: `loss` = recon + beta * kl (the training objective); `neg_elbo` = recon + kl."""
+        beta = self.config.beta if beta is None else beta
+        mu, logvar = self.encode(x)
+        z = reparameterise(mu, logvar) if logvar is not None else mu
+        recon = self.recon_nll(self.decode_logits(z), x).mean()
+        if logvar is None:
+            kl = recon.new_zeros(())
+        else:
+            kl = kl_normal(mu, logvar).mean()
+        return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "neg_elbo": recon + kl}
+
+    def decoder_snapshot(self) -> "DecoderSnapshot":
+        return DecoderSnapshot(self.config, self.decoder)
+
+
+def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
+
+
+def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+    """KL(N(mu, exp(logvar)) || N(0, I)) per row, in nats."""
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def reconstruction_nll(cfg: ModelConfig, logits, x, log_sigma=None) -> torch.Tensor:
+    if cfg.likelihood == "bernoulli":
+        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+        return nll.flatten(1).sum(1)
+    mean = torch.sigmoid(logits)
+    if log_sigma is None:
+        ls = math.log(cfg.gaussian_sigma)
+        inv_var = math.exp(-2 * ls)
+        sq = (mean - x).pow(2).flatten(1).sum(1)
+        d = mean[0].numel()
+        return 0.5 * inv_var * sq + d * (ls + 0.5 * LOG_2PI)
+    sq = (mean - x).pow(2).flatten(1).sum(1)
+    d = mean[0].numel()
+    return 0.5 * sq * torch.exp(-2 * log_sigma) + d * (log_sigma + 0.5 * LOG_2PI)
+
+
+def build_model(cfg: ModelConfig) -> AutoEncoder:
+    return AutoEncoder(cfg)
+
+
+class DecoderSnapshot:
+    """A frozen CPU copy of a decoder, for previews that must never touch the training model.
+
+    Safe to hand across threads: it owns its weights. `decode(z)` takes and returns numpy.
+    """
+
+    def __init__(self, cfg: ModelConfig, decoder: nn.Module):
+        self.config = cfg
+        self.decoder = copy.deepcopy(decoder).to("cpu").eval()
+        for p in self.decoder.parameters():
+            p.requires_grad_(False)
+
+    def decode_tensor(self, z: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return torch.sigmoid(self.decoder(z.to(torch.float32)))
+
+    def decode(self, z) -> "np.ndarray":
+        """z: (N, D) or (D,) array-like -> float32 images (N, C, H, W) in [0, 1]."""
+        import numpy as np
+
+        t = torch.as_tensor(np.asarray(z, dtype=np.float32))
+        single = t.ndim == 1
+        out = self.decode_tensor(t[None] if single else t).numpy()
+        return out[0] if single else out
