@@ -1,0 +1,112 @@
+import math
+
+import pytest
+import torch
+
+from vaestudio.core.config import ModelConfig
+from vaestudio.core.errors import ConfigError
+from vaestudio.core.models import build_model, conv_plan, kl_normal
+
+CASES = [
+    ("mlp", (1, 28, 28)),
+    ("conv", (1, 28, 28)),
+    ("conv", (3, 64, 64)),
+    ("conv", (3, 32, 32)),
+]
+
+
+@pytest.mark.parametrize("arch,shape", CASES)
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+def test_shapes_and_losses(arch, shape, kind, likelihood):
+    cfg = ModelConfig(kind=kind, arch=arch, image_shape=shape, latent_dim=7, hidden=(32,), conv_width=4,
+                      likelihood=likelihood)
+    m = build_model(cfg)
+    x = torch.rand(5, *shape)
+    mu, logvar = m.encode(x)
+    assert mu.shape == (5, 7)
+    assert (logvar is None) == (kind == "ae")
+    if logvar is not None:
+        assert logvar.shape == (5, 7)
+    with torch.no_grad():
+        img = m.decode(torch.randn(5, 7))
+    assert img.shape == (5, *shape)
+    assert float(img.min()) >= 0.0 and float(img.max()) <= 1.0
+    out = m.loss(x)
+    for key in ("loss", "recon", "kl", "neg_elbo"):
+        assert out[key].shape == () and math.isfinite(float(out[key]))
+    if kind == "ae":
+        assert float(out["kl"]) == 0.0
+    else:
+        assert float(out["kl"]) >= 0.0
+    out["loss"].backward()
+    assert all(p.grad is not None for p in m.parameters() if p.requires_grad)
+
+
+def test_kl_matches_closed_form():
+    mu = torch.tensor([[0.5, -1.0, 2.0]])
+    var = torch.tensor([[0.25, 1.0, 4.0]])
+    expected = 0.5 * sum(float(v + m * m - 1 - math.log(v)) for m, v in zip(mu[0], var[0]))
+    assert float(kl_normal(mu, var.log())[0]) == pytest.approx(expected, rel=1e-6)
+    assert float(kl_normal(torch.zeros(1, 4), torch.zeros(1, 4))[0]) == pytest.approx(0.0, abs=1e-7)
+
+
+def test_bernoulli_recon_is_summed_bce():
+    cfg = ModelConfig(kind="ae", arch="mlp", image_shape=(1, 2, 2), latent_dim=1, hidden=(3,))
+    m = build_model(cfg)
+    logits = torch.zeros(1, 1, 2, 2)
+    x = torch.tensor([[[[0.0, 1.0], [1.0, 0.0]]]])
+    assert float(m.recon_nll(logits, x)[0]) == pytest.approx(4 * math.log(2), rel=1e-6)
+
+
+def test_gaussian_recon_is_a_density_in_nats():
+    cfg = ModelConfig(kind="ae", arch="mlp", image_shape=(1, 1, 2), latent_dim=1, hidden=(3,),
+                      likelihood="gaussian", gaussian_sigma=0.5)
+    m = build_model(cfg)
+    logits = torch.zeros(1, 1, 1, 2)  # mean 0.5
+    x = torch.tensor([[[[0.5, 1.0]]]])
+    expected = sum(0.5 * ((0.5 - v) / 0.5) ** 2 + math.log(0.5) + 0.5 * math.log(2 * math.pi) for v in (0.5, 1.0))
+    assert float(m.recon_nll(logits, x)[0]) == pytest.approx(expected, rel=1e-5)
+
+
+def test_learned_sigma_is_a_parameter():
+    m = build_model(ModelConfig(image_shape=(1, 4, 4), hidden=(8,), likelihood="gaussian", gaussian_sigma=None))
+    assert any(p is m.log_sigma for p in m.parameters())
+    assert m.sigma() == pytest.approx(0.1, rel=1e-5)
+
+
+def test_conv_plan_sizes():
+    assert conv_plan((3, 64, 64)) == (4, (4, 4))
+    assert conv_plan((1, 28, 28)) == (2, (7, 7))
+    assert conv_plan((3, 32, 32)) == (3, (4, 4))
+    assert conv_plan((3, 128, 128)) == (4, (8, 8))
+    with pytest.raises(ConfigError, match="halves"):
+        conv_plan((1, 7, 7))
+
+
+@pytest.mark.parametrize("bad", [dict(kind="gan"), dict(arch="rnn"), dict(latent_dim=0),
+                                 dict(likelihood="poisson"), dict(beta=-1), dict(hidden=())])
+def test_bad_config_is_refused(bad):
+    with pytest.raises(ConfigError):
+        ModelConfig(**bad)
+
+
+def test_config_round_trip():
+    cfg = ModelConfig(kind="ae", arch="conv", image_shape=(3, 64, 64), latent_dim=100, conv_width=8)
+    assert ModelConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ConfigError, match="unknown"):
+        ModelConfig.from_dict({**cfg.to_dict(), "evil": 1})
+
+
+def test_decoder_snapshot_is_independent_copy():
+    m = build_model(ModelConfig(image_shape=(1, 6, 6), latent_dim=2, hidden=(8,)))
+    snap = m.decoder_snapshot()
+    z = torch.randn(3, 2)
+    before = snap.decode(z.numpy())
+    with torch.no_grad():
+        for p in m.decoder.parameters():
+            p.add_(1.0)
+    after = snap.decode(z.numpy())
+    assert before.shape == (3, 1, 6, 6)
+    assert (before == after).all()
+    assert not torch.allclose(m.decode(z), torch.from_numpy(before))

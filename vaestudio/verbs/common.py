@@ -1,0 +1,58 @@
+"""Arguments and helpers shared by the verbs that act on a trained run."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from ..core.checkpoint import Checkpoint, load_checkpoint
+
+
+def add_data_args(parser: argparse.ArgumentParser) -> None:
+    from .datasets import add_data_args as _add
+    _add(parser)
+
+
+def add_run_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("run", metavar="RUN", help="a run folder (holding model.pt) or a checkpoint file")
+    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"),
+                        help="where to run the model (default: cpu)")
+
+
+def load_run(args) -> Checkpoint:
+    from ..core.device import resolve_device
+    return load_checkpoint(args.run, device=resolve_device(getattr(args, "device", "cpu")))
+
+
+def open_run_dataset(args, ckpt: Checkpoint):
+    """--dataset/--data-root when given, else the data set the model was trained on."""
+    from .datasets import dataset_from_args
+    return dataset_from_args(args, default_spec=ckpt.dataset_spec)
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr when it is a terminal; plain lines otherwise."""
+
+    def __init__(self, stream=None, width: int = 28):
+        self.stream = stream or sys.stderr
+        self.tty = hasattr(self.stream, "isatty") and self.stream.isatty()
+        self.width = width
+        self._last = 0.0
+
+    def bar(self, done: int, total: int, text: str) -> None:
+        if not self.tty:
+            return
+        now = time.monotonic()
+        if done < total and now - self._last < 0.1:
+            return
+        self._last = now
+        frac = done / total if total else 1.0
+        filled = int(self.width * frac)
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.width - filled)}] {frac:4.0%} {text}\x1b[K")
+        self.stream.flush()
+
+    def line(self, text: str) -> None:
+        if self.tty:
+            self.stream.write("\r\x1b[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
