@@ -110,3 +110,14 @@ def test_decoder_snapshot_is_independent_copy():
     assert before.shape == (3, 1, 6, 6)
     assert (before == after).all()
     assert not torch.allclose(m.decode(z), torch.from_numpy(before))
+
+
+def test_bernoulli_nll_matches_torch_bce_including_extremes():
+    from torch.nn import functional as F
+
+    from vaestudio.core.models import bernoulli_nll
+    torch.manual_seed(0)
+    logits = torch.cat([torch.randn(4, 1, 5, 5) * 8, torch.full((1, 1, 5, 5), 90.0), torch.full((1, 1, 5, 5), -90.0)])
+    x = torch.rand(6, 1, 5, 5)
+    ref = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+    assert torch.allclose(bernoulli_nll(logits, x), ref, rtol=1e-5, atol=1e-4)

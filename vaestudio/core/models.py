@@ -176,6 +176,16 @@ class AutoEncoder(nn.Module):
     def decoder_snapshot(self) -> "DecoderSnapshot":
         return DecoderSnapshot(self.config, self.decoder)
 
+    def cpu_copy(self) -> "AutoEncoder":
+        """A frozen CPU copy of the whole model (encoder too): what the window explores while
+        the original keeps training in a worker thread."""
+        twin = AutoEncoder(self.config)
+        twin.load_state_dict({k: v.detach().to("cpu", copy=True) for k, v in self.state_dict().items()})
+        twin.eval()
+        for p in twin.parameters():
+            p.requires_grad_(False)
+        return twin
+
 
 def reparameterise(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return mu + torch.randn_like(mu) * (0.5 * logvar).exp()
@@ -186,10 +196,18 @@ def kl_normal(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
+def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """Binary cross-entropy from logits, summed per image: relu(l) - x*l + log(1 + exp(-|l|)).
+
+    The same value as `F.binary_cross_entropy_with_logits` (to ~1e-7 relative), built from ops
+    that are vectorised on the CPU; torch's log-sigmoid kernel took 12% of a training step.
+    """
+    return (torch.relu(logits) - x * logits + torch.log(1 + torch.exp(-logits.abs()))).flatten(1).sum(1)
+
+
 def reconstruction_nll(cfg: ModelConfig, logits, x, log_sigma=None) -> torch.Tensor:
     if cfg.likelihood == "bernoulli":
-        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
-        return nll.flatten(1).sum(1)
+        return bernoulli_nll(logits, x)
     mean = torch.sigmoid(logits)
     if log_sigma is None:
         ls = math.log(cfg.gaussian_sigma)
