@@ -25,3 +25,30 @@ def blob_images(n: int = 600, size: int = 12, channels: int = 1, seed: int = 0) 
 def blob_dataset(n: int = 600, size: int = 12, channels: int = 1, seed: int = 0):
     imgs, labels = blob_images(n, size, channels, seed)
     return array_dataset(imgs, labels, name="blobs", label_names=["TL", "TR", "BL", "BR"])
+
+
+def write_idx(path, arr: np.ndarray, gz: bool = False) -> None:
+    """An IDX file as MNIST ships them: big-endian header (0, 0x08 ubyte, ndim, dims), then bytes."""
+    import gzip
+    import struct
+
+    arr = np.ascontiguousarray(arr, dtype=np.uint8)
+    data = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
+    path = str(path) + (".gz" if gz else "")
+    with (gzip.open if gz else open)(path, "wb") as f:
+        f.write(data)
+
+
+def write_mnist_folder(root, n_train: int = 600, n_test: int = 100, folder: str = "MNIST", gz: bool = False,
+                       seed: int = 0):
+    """A torchvision-layout MNIST folder (`root/MNIST/raw/*-ubyte`) of 28x28 blob images."""
+    import pathlib
+
+    raw = pathlib.Path(root) / folder / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    imgs, labels = blob_images(n_train + n_test, size=28, seed=seed)
+    write_idx(raw / "train-images-idx3-ubyte", imgs[:n_train, 0], gz)
+    write_idx(raw / "train-labels-idx1-ubyte", labels[:n_train], gz)
+    write_idx(raw / "t10k-images-idx3-ubyte", imgs[n_train:, 0], gz)
+    write_idx(raw / "t10k-labels-idx1-ubyte", labels[n_train:], gz)
+    return raw

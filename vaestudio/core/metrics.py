@@ -12,12 +12,12 @@ import numpy as np
 import torch
 
 from .models import AutoEncoder, LOG_2PI
-from .training import images_to_float
+from .training import float_batch
 
 
 def _batches(images: np.ndarray, batch_size: int, device):
     for i in range(0, images.shape[0], batch_size):
-        yield images_to_float(torch.from_numpy(np.ascontiguousarray(images[i:i + batch_size])).to(device))
+        yield float_batch(images[i:i + batch_size], device)
 
 
 @torch.inference_mode()

@@ -98,6 +98,20 @@ def images_to_float(batch_u8: torch.Tensor) -> torch.Tensor:
     return batch_u8.to(torch.float32).div_(255.0)
 
 
+def host_tensor(images: np.ndarray) -> torch.Tensor:
+    """A CPU tensor over a numpy slice; read-only memmaps (cached data sets) are copied first."""
+    arr = np.ascontiguousarray(images)
+    if not arr.flags.writeable:
+        arr = arr.copy()
+    return torch.from_numpy(arr)
+
+
+def float_batch(images: np.ndarray, device) -> torch.Tensor:
+    """uint8 images (a numpy slice) -> float32 in [0, 1] on `device`; float input is passed through."""
+    t = host_tensor(images).to(device)
+    return images_to_float(t) if t.dtype == torch.uint8 else t.float()
+
+
 class Trainer:
     def __init__(
         self,
@@ -162,8 +176,7 @@ class Trainer:
         images = self.dataset.train.images
         on_device = images.nbytes <= self.config.max_device_bytes
         if on_device:
-            t = torch.from_numpy(np.ascontiguousarray(images))
-            return t.to(self.device), True
+            return host_tensor(images).to(self.device), True
         return images, False  # a memmap too big to hold: gather batches from it
 
     def _batches(self, data, on_device: bool, gen: torch.Generator):
@@ -178,7 +191,7 @@ class Trainer:
             idx = perm.numpy()
             for i in range(0, n, b):
                 rows = np.sort(idx[i:i + b])  # sorted reads are kinder to a memmap
-                yield torch.from_numpy(np.ascontiguousarray(data[rows])).to(self.device, non_blocking=True)
+                yield host_tensor(data[rows]).to(self.device, non_blocking=True)
 
     @torch.no_grad()
     def validate(self) -> Optional[dict]:
@@ -191,7 +204,7 @@ class Trainer:
         n = len(split)
         beta = self.model.config.beta
         for i in range(0, n, self.config.val_batch_size):
-            x = images_to_float(torch.from_numpy(np.ascontiguousarray(split.images[i:i + self.config.val_batch_size])).to(self.device))
+            x = float_batch(split.images[i:i + self.config.val_batch_size], self.device)
             out = self.model.loss(x, beta=beta)
             for k in tot:
                 tot[k] += float(out[k]) * x.shape[0]

@@ -1,0 +1,130 @@
+"""Encode a data set split to its latent codes: mu(x) for a VAE, E(x) for a plain autoencoder.
+
+Images stay uint8 until a batch reaches the model, so 200,000 faces never sit in RAM as
+floats; batches are large and run under `torch.inference_mode`, which is what makes
+encoding 70,000 digits with an MLP take well under a second on a CPU.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+import torch
+
+from ..training import float_batch
+
+from ..errors import Cancelled, DataError
+from ..data.base import CancelFn, ImageDataset, ProgressFn
+
+DEFAULT_BATCH = 4096
+
+
+@dataclass(eq=False)
+class Encodings:
+    """The codes of one split with what is known about each image (row i belongs to image i)."""
+
+    codes: np.ndarray  # float32 (N, D): mu(x) for a VAE, E(x) for an AE
+    logvar: Optional[np.ndarray] = None  # float32 (N, D) for a VAE, else None
+    labels: Optional[np.ndarray] = None  # int64 (N,)
+    attributes: Optional[np.ndarray] = None  # uint8 (N, A)
+    label_names: Optional[list[str]] = None
+    attribute_names: Optional[list[str]] = None
+    split: str = ""
+
+    def __len__(self) -> int:
+        return int(self.codes.shape[0])
+
+    @property
+    def dim(self) -> int:
+        return int(self.codes.shape[1])
+
+    @property
+    def centre(self) -> np.ndarray:
+        """The cloud's mean, (D,)."""
+        return self.codes.mean(axis=0)
+
+    def save(self, path: str | os.PathLike) -> None:
+        """Write an .npz holding `mu` (or `codes` for an AE) and whatever else is known."""
+        arrays: dict[str, np.ndarray] = {"codes": self.codes, "split": np.array(self.split)}
+        optional = {
+            "logvar": self.logvar, "labels": self.labels, "attributes": self.attributes,
+            "label_names": None if self.label_names is None else np.array(self.label_names),
+            "attribute_names": None if self.attribute_names is None else np.array(self.attribute_names),
+        }
+        arrays.update({k: v for k, v in optional.items() if v is not None})
+        with open(path, "wb") as f:
+            np.savez_compressed(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Encodings":
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                d = {k: z[k] for k in z.files}
+        except (OSError, ValueError) as e:
+            raise DataError(path, f"not an encodings file ({e})") from e
+        if "codes" not in d:
+            raise DataError(path, "no 'codes' array in this file")
+        names = {k: [str(s) for s in d[k]] for k in ("label_names", "attribute_names") if k in d}
+        return cls(codes=d["codes"], logvar=d.get("logvar"), labels=d.get("labels"),
+                   attributes=d.get("attributes"), split=str(d.get("split", "")), **names)
+
+
+def model_device(model: torch.nn.Module) -> torch.device:
+    p = next(model.parameters(), None)
+    return p.device if p is not None else torch.device("cpu")
+
+
+def encode_images(
+    model,
+    images: np.ndarray,
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    with_logvar: bool = False,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelFn] = None,
+) -> tuple[np.ndarray, Optional[np.ndarray]]:
+    """uint8 (N, C, H, W) images (or floats in [0, 1]) -> (codes (N, D), logvar (N, D) or None)."""
+    device = model_device(model)
+    n = int(images.shape[0])
+    dim = int(model.config.latent_dim)
+    codes = np.empty((n, dim), dtype=np.float32)
+    logvar = np.empty((n, dim), dtype=np.float32) if (with_logvar and model.config.is_vae) else None
+    with torch.inference_mode():
+        for lo in range(0, n, batch_size):
+            if cancel is not None and cancel():
+                raise Cancelled("encoding cancelled")
+            x = float_batch(images[lo:lo + batch_size], device)
+            mu, lv = model.encode(x)
+            codes[lo:lo + len(x)] = mu.float().cpu().numpy()
+            if logvar is not None:
+                logvar[lo:lo + len(x)] = lv.float().cpu().numpy()
+            if progress is not None:
+                progress(min(lo + batch_size, n), n, "encoding")
+    return codes, logvar
+
+
+def encode_split(
+    model,
+    dataset: ImageDataset,
+    split: str = "validation",
+    *,
+    batch_size: int = DEFAULT_BATCH,
+    with_logvar: bool = True,
+    progress: Optional[ProgressFn] = None,
+    cancel: Optional[CancelFn] = None,
+) -> Encodings:
+    """Encode one split of a data set, keeping its labels, attributes and their names."""
+    part = dataset.split(split)
+    if len(part) == 0:
+        raise DataError(None, f"the {split} split of {dataset.name} is empty")
+    codes, logvar = encode_images(model, part.images, batch_size=batch_size,
+                                  with_logvar=with_logvar, progress=progress, cancel=cancel)
+    return Encodings(codes=codes, logvar=logvar, labels=part.labels, attributes=part.attributes,
+                     label_names=dataset.label_names, attribute_names=dataset.attribute_names,
+                     split=_canonical_split(split))
+
+
+def _canonical_split(name: str) -> str:
+    return "validation" if name in ("val", "valid") else name

@@ -1,0 +1,64 @@
+"""`vaestudio attribute`: add growing multiples of an attribute vector to one image's code.
+
+delta = mean(mu | attribute) - mean(mu | not attribute) over --vector-split; several
+--attribute options are added together (weighted by --weight); --balance takes each one's
+difference within the combinations of the others (and of --balance-on) to curb leakage.
+"""
+from __future__ import annotations
+
+from .interpolate import add_output_args, pick, write_output
+
+
+def add_parser(sub) -> None:
+    from .common import add_data_args, add_run_arg
+
+    p = sub.add_parser("attribute", help="change an image along attribute vectors (strip, GIF or MP4)",
+                       description="NAME is an attribute of the data set (Blond_Hair, Eyeglasses...), "
+                                   "a label name, or a label value such as 7.")
+    add_run_arg(p)
+    add_data_args(p)
+    p.add_argument("--attribute", action="append", required=True, metavar="NAME")
+    p.add_argument("--weight", action="append", type=float, metavar="W",
+                   help="one per --attribute, in order (default 1 each)")
+    p.add_argument("--image", type=int, required=True, metavar="INDEX", help="image index in --split")
+    p.add_argument("--split", default="test", choices=("train", "validation", "test"))
+    p.add_argument("--vector-split", default="validation", choices=("train", "validation", "test"),
+                   help="the split the mean encodings are taken over (default validation)")
+    p.add_argument("--steps", type=int, default=8)
+    p.add_argument("--max-alpha", type=float, default=1.5, metavar="A")
+    p.add_argument("--min-alpha", type=float, default=0.0)
+    p.add_argument("--balance", action="store_true",
+                   help="balance each attribute on the other chosen ones before taking the means")
+    p.add_argument("--balance-on", action="append", default=[], metavar="NAME",
+                   help="also balance on this attribute (repeatable)")
+    p.add_argument("--correlated", type=int, default=0, metavar="K",
+                   help="also balance on the K attributes most correlated with each chosen one")
+    add_output_args(p)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..core.errors import VaeStudioError
+    from ..core.latent import apply_vector, attribute_vectors, combine, decode_batch, sweep_alphas
+    from .common import load_run
+    from .encode import encode_run
+
+    if args.weight is not None and len(args.weight) != len(args.attribute):
+        raise VaeStudioError(f"give one --weight per --attribute ({len(args.attribute)}), "
+                             f"not {len(args.weight)}")
+    ckpt = load_run(args)
+    pool, _ = encode_run(args, ckpt, args.vector_split)
+    vectors = attribute_vectors(pool, args.attribute, balance=args.balance,
+                                balance_on=args.balance_on, correlated=args.correlated)
+    delta = combine(vectors, args.weight)
+    base = pick(pool if args.split == args.vector_split else encode_run(args, ckpt, args.split)[0],
+                args.image, "--image")
+    alphas = sweep_alphas(args.steps, args.max_alpha, args.min_alpha)
+    images = decode_batch(ckpt.model, apply_vector(base, delta, alphas))
+    for v in vectors:
+        extra = f", balanced on {', '.join(v.balanced_on)}" if v.balanced_on else ""
+        print(f"{v.name}: {v.n_with} with / {v.n_without} without{extra}; |delta| = "
+              f"{float((v.delta ** 2).sum()) ** 0.5:.3f}")
+    summary = write_output(args, images, [f"a={a:.2f}" for a in alphas])
+    print(f"{args.split}[{args.image}] + a * delta, a in [{args.min_alpha:g}, {args.max_alpha:g}]: {summary}")
+    return 0

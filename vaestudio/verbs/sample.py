@@ -1,0 +1,32 @@
+"""`vaestudio sample`: decode draws from the prior N(0, I) into an image grid."""
+from __future__ import annotations
+
+from .common import add_run_arg, load_run
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sample", help="decode random draws from the prior into a PNG grid",
+                       description="Decode z ~ N(0, I) with a trained model and save the images as a grid.")
+    add_run_arg(p)
+    p.add_argument("--n", type=int, default=64, help="how many samples (default 64)")
+    p.add_argument("--cols", type=int, default=0, help="grid columns (default: a square)")
+    p.add_argument("--scale", type=int, default=0, help="pixel scale of each image (default: automatic)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", required=True, help="PNG file to write")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from ..core.errors import ConfigError
+    from ..core.latent.decoding import decode_batch, sample_prior
+    from ..core.render import auto_scale, image_grid, save_png
+
+    if args.n < 1:
+        raise ConfigError("--n must be at least 1")
+    ckpt = load_run(args)
+    z = sample_prior(args.n, ckpt.model_config.latent_dim, seed=args.seed)
+    images = decode_batch(ckpt.model, z)
+    scale = args.scale or auto_scale(ckpt.model_config.image_shape, 56)
+    save_png(image_grid(images, ncols=args.cols or None, scale=scale), args.out)
+    print(f"wrote {args.n} samples to {args.out}")
+    return 0
