@@ -12,26 +12,25 @@ class VaeStudioError(Exception):
     """Base of every user-facing error. `str()` is the whole message."""
 
 
-class DataError(VaeStudioError):
-    """A data set could not be opened or is malformed; names the file and the problem."""
+class FileProblem(VaeStudioError):
+    """Something is wrong with a file: the message names the file, then the problem."""
 
     def __init__(self, path: str | os.PathLike | None, problem: str):
         self.path = None if path is None else os.fspath(path)
         self.problem = problem
         super().__init__(f"{self.path}: {problem}" if self.path else problem)
+
+
+class DataError(FileProblem):
+    """A data set could not be opened or is malformed."""
 
 
 class DataNotFoundError(DataError):
     """The files of a data set are missing (and could not, or were not asked to, be downloaded)."""
 
 
-class CheckpointError(VaeStudioError):
+class CheckpointError(FileProblem):
     """A checkpoint file is missing, truncated, not a checkpoint, or carries code."""
-
-    def __init__(self, path: str | os.PathLike | None, problem: str):
-        self.path = None if path is None else os.fspath(path)
-        self.problem = problem
-        super().__init__(f"{self.path}: {problem}" if self.path else problem)
 
 
 class ConfigError(VaeStudioError):

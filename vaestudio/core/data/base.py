@@ -95,23 +95,55 @@ def array_dataset(
     images = np.asarray(images)
     if images.dtype != np.uint8 or images.ndim != 4:
         raise ValueError("images must be uint8 shaped (N, C, H, W)")
-    n = images.shape[0]
-    a = int(round(n * fractions[0]))
-    b = a + int(round(n * fractions[1]))
-
-    def cut(lo: int, hi: int) -> Split:
-        return Split(
-            images[lo:hi],
-            None if labels is None else np.asarray(labels, dtype=np.int64)[lo:hi],
-            None if attributes is None else np.asarray(attributes, dtype=np.uint8)[lo:hi],
-        )
-
+    train, validation, test = contiguous_splits(
+        images, labels, attributes, split_counts(images.shape[0], fractions))
     return ImageDataset(
         spec=DatasetSpec(name=name),
-        train=cut(0, a),
-        validation=cut(a, b),
-        test=cut(b, n),
+        train=train,
+        validation=validation,
+        test=test,
         label_names=list(label_names) if label_names is not None else None,
         attribute_names=list(attribute_names) if attribute_names is not None else None,
         description=description,
     )
+
+
+def split_counts(n: int, fractions: tuple[float, float] = (0.8, 0.1)) -> tuple[int, int, int]:
+    """(train, validation, test) sizes for n items cut by train and validation fractions."""
+    a = int(round(n * fractions[0]))
+    b = int(round(n * fractions[1]))
+    return a, b, n - a - b
+
+
+def holdout_counts(n_train_file: int, n_test_file: int, validation: int = 10_000) -> tuple[int, int, int]:
+    """Official train/test files: the last `validation` train images (at most a sixth) validate."""
+    n_val = min(validation, n_train_file // 6)
+    return n_train_file - n_val, n_val, n_test_file
+
+
+def contiguous_splits(
+    images: np.ndarray,
+    labels: Optional[np.ndarray],
+    attributes: Optional[np.ndarray],
+    counts: Sequence[int],
+) -> tuple[Split, Split, Split]:
+    """Train, validation and test as consecutive slices (views, so memory maps stay lazy)."""
+    labels = None if labels is None else np.asarray(labels, dtype=np.int64)
+    attributes = None if attributes is None else np.asarray(attributes, dtype=np.uint8)
+    edges = np.cumsum([0, *counts])
+
+    def cut(lo: int, hi: int) -> Split:
+        return Split(
+            images[lo:hi],
+            None if labels is None else labels[lo:hi],
+            None if attributes is None else attributes[lo:hi],
+        )
+
+    return tuple(cut(int(edges[i]), int(edges[i + 1])) for i in range(3))  # type: ignore[return-value]
+
+
+def train_test_dataset(spec: DatasetSpec, train_file: Split, test: Split, **meta: Any) -> ImageDataset:
+    """A data set shipped as train and test files: the end of train validates (holdout_counts)."""
+    train, validation, _ = contiguous_splits(
+        train_file.images, train_file.labels, train_file.attributes, holdout_counts(len(train_file), 0))
+    return ImageDataset(spec=spec, train=train, validation=validation, test=test, **meta)
