@@ -15,6 +15,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 BACKGROUND = (255, 255, 255)
 INK = (20, 20, 20)
+CIRCLE_RED = (220, 30, 30)  # the 99% circle, red as in the window's canvas
 # Tableau 10: distinct colours for labels 0-9, then cycled.
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -132,7 +133,7 @@ def scatter_plot(
 ) -> Image.Image:
     """A square, equal-aspect scatter of (N, 2) points coloured by integer label, with outlines.
 
-    `circles`: objects with `.centre` (2,) and `.radius` (the first drawn solid black, the rest
+    `circles`: objects with `.centre` (2,) and `.radius` (the first drawn solid red, the rest
     dashed grey); `polygons`: (k, 2) arrays drawn closed, e.g. a lattice's square.
     """
     ss = 2  # draw at twice the size, then shrink: smooth edges without an anti-aliasing API
@@ -189,7 +190,7 @@ def scatter_plot(
         (cx, cy), rad = to_px(np.asarray(c.centre)[None])[0], c.radius * px_per_unit * ss
         bbox = [cx - rad, cy - rad, cx + rad, cy + rad]
         if i == 0:
-            d.ellipse(bbox, outline=INK, width=2 * ss)
+            d.ellipse(bbox, outline=CIRCLE_RED, width=2 * ss)
         else:
             for a in range(0, 360, 8):  # dashed
                 d.arc(bbox, a, a + 4, fill=(110, 110, 110), width=2 * ss)
