@@ -121,3 +121,19 @@ def test_bernoulli_nll_matches_torch_bce_including_extremes():
     x = torch.rand(6, 1, 5, 5)
     ref = F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
     assert torch.allclose(bernoulli_nll(logits, x), ref, rtol=1e-5, atol=1e-4)
+
+
+def test_hand_written_gradients_match_autograd():
+    from vaestudio.core.models import _BernoulliNLL, _SampleAndKL
+
+    torch.manual_seed(0)
+    logits = (torch.randn(3, 1, 4, 4, dtype=torch.float64) * 4).requires_grad_()
+    x = torch.rand(3, 1, 4, 4, dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(_BernoulliNLL.apply, (logits, x))
+    mu = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    logvar = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
+    eps = torch.randn(4, 3, dtype=torch.float64)
+    assert torch.autograd.gradcheck(lambda m, lv: _SampleAndKL.apply(m, lv, eps), (mu, logvar))
+    z, kl = _SampleAndKL.apply(mu, logvar, eps)
+    assert torch.allclose(z, mu + eps * (0.5 * logvar).exp())
+    assert torch.allclose(kl, kl_normal(mu, logvar))
