@@ -1,0 +1,224 @@
+"""The window's parts on their own: settings, autosave files, workers, the progress task, the
+settings form, the loss plot, the session and the PySide6 work-around."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from vaestudio.core.config import ModelConfig, TrainConfig, presets  # noqa: E402
+from vaestudio.core.errors import Cancelled, ConfigError, DataError  # noqa: E402
+from vaestudio.gui import autosave  # noqa: E402
+from vaestudio.gui.loss_plot import LossPlot  # noqa: E402
+from vaestudio.gui.model_form import ModelSettingsForm, parse_hidden  # noqa: E402
+from vaestudio.gui.progress_task import ProgressTask  # noqa: E402
+from vaestudio.gui.session import Session  # noqa: E402
+from vaestudio.gui.settings import MAX_RECENT, STATE_ENV, AppSettings  # noqa: E402
+from vaestudio.gui.workers import TaskWorker  # noqa: E402
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+def test_settings_stay_in_the_state_dir_and_keep_recent_files(state_dir, tmp_path):
+    s = AppSettings()
+    for i in range(MAX_RECENT + 2):
+        s.add_recent_model(tmp_path / f"m{i}.pt")
+    s.add_recent_model(tmp_path / "m3.pt")  # reopened: moves to the top, no duplicate
+    recent = s.recent_models()
+    assert len(recent) == MAX_RECENT and recent[0] == str(tmp_path / "m3.pt")
+    assert len(set(recent)) == len(recent)
+    s.remove_recent_model(tmp_path / "m3.pt")
+    s.set_last_folder("celeba", tmp_path)
+    s.set_last_dataset({"name": "faces", "root": None, "options": {"n": 100}})
+    s.sync()
+    assert (state_dir / "settings.ini").exists()
+    again = AppSettings()
+    assert str(tmp_path / "m3.pt") not in again.recent_models()
+    assert again.last_folder("celeba") == str(tmp_path)
+    assert again.last_dataset()["options"] == {"n": 100}
+
+
+def test_autosaves_of_running_sessions_are_not_orphans(state_dir):
+    folder = autosave.autosave_dir()
+    mine = autosave.own_autosave_path()
+    mine.write_bytes(b"x")
+    (folder / f"session-{os.getppid()}.pt").write_bytes(b"x")  # our parent is alive
+    dead = folder / "session-999999999.pt"
+    dead.write_bytes(b"x")
+    (folder / "notes.txt").write_text("not an autosave")
+    assert autosave.orphaned_autosaves() == [dead]
+    adopted = autosave.adopt(dead)
+    assert adopted == mine and not dead.exists()
+    autosave.discard(mine)
+    autosave.discard(mine)  # twice is fine
+    assert not mine.exists()
+
+
+def run_task(qtbot, fn):
+    worker = TaskWorker(fn)
+    results = {}
+    worker.succeeded.connect(lambda r: results.setdefault("ok", r))
+    worker.failed.connect(lambda e, m, d: results.setdefault("failed", (e, m, d)))
+    worker.cancelled.connect(lambda: results.setdefault("cancelled", True))
+    with qtbot.waitSignal(worker.done, timeout=10000):
+        worker.start()
+    worker.join()
+    return worker, results
+
+
+def test_task_worker_reports_result_errors_and_runs_off_the_gui_thread(qtbot):
+    gui = threading.get_ident()
+    _, results = run_task(qtbot, lambda progress, cancel: threading.get_ident())
+    assert results["ok"] != gui
+
+    _, results = run_task(qtbot, lambda progress, cancel: (_ for _ in ()).throw(DataError("x.npz", "broken")))
+    exc, message, details = results["failed"]
+    assert isinstance(exc, DataError) and message == "x.npz: broken" and details == ""
+
+    _, results = run_task(qtbot, lambda progress, cancel: 1 / 0)
+    assert "ZeroDivisionError" in results["failed"][1] and "Traceback" in results["failed"][2]
+
+
+def test_progress_task_shows_a_dialog_only_when_slow_and_cancels(qtbot, window_parent):
+    started = threading.Event()
+
+    def slow(progress, cancel):
+        started.set()
+        while not cancel():
+            progress(1, 4, "working")
+            threading.Event().wait(0.01)
+        raise Cancelled("stopped")
+
+    task = ProgressTask(window_parent, "Slow", slow, show_after_ms=50)
+    task.start()
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=5000)
+    assert started.is_set() and task.dialog.labelText() == "working"
+    from PySide6.QtWidgets import QPushButton
+
+    with qtbot.waitSignal(task.cancelled, timeout=5000):
+        task.dialog.findChild(QPushButton).click()  # the dialog's Cancel button
+    qtbot.waitUntil(lambda: not task.running, timeout=5000)
+
+    quick = ProgressTask(window_parent, "Quick", lambda progress, cancel: 42, show_after_ms=2000)
+    shown = []
+    with qtbot.waitSignal(quick.succeeded, timeout=5000) as got:
+        quick.start()
+        shown.append(quick.dialog.isVisible())
+    assert got.args == [42] and shown == [False]
+    qtbot.waitUntil(lambda: not quick.running, timeout=5000)
+
+
+@pytest.fixture
+def window_parent(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    w = QWidget()
+    qtbot.addWidget(w)
+    w.show()
+    return w
+
+
+def test_settings_form_round_trips_configs_and_applies_presets(qtbot):
+    form = ModelSettingsForm()
+    qtbot.addWidget(form)
+    cfg = ModelConfig(kind="ae", arch="mlp", image_shape=(1, 28, 28), latent_dim=7, hidden=(64, 16),
+                      likelihood="gaussian", beta=1.0, kl_warmup_epochs=0)
+    form.set_model_config(cfg)
+    assert form.model_config((1, 28, 28)) == cfg
+    assert not form.beta.isEnabled()  # no KL term in a plain autoencoder
+    tcfg = TrainConfig(epochs=3, batch_size=64, lr=0.0005, device="cpu")
+    form.set_train_config(tcfg)
+    assert form.train_config() == tcfg
+
+    celeba = next(p for p in presets(False) if p.model.arch == "conv")
+    form.apply_preset(celeba)
+    got = form.model_config((3, 64, 64))
+    assert got.arch == "conv" and got.latent_dim == 100 and got.conv_width == 16  # small without a GPU
+    assert form.conv_width.isEnabled() and not form.hidden.isEnabled()
+    assert "faces" in form.preset_note.text() and form.preset.currentText() == celeba.name
+    form.latent_dim.setValue(32)  # edited by hand: no longer the preset
+    assert form.preset.currentIndex() == 0 and form.preset_note.isHidden()
+
+    form.set_model_locked(True)
+    form.apply_preset(presets(False)[0])  # a locked model keeps its architecture...
+    assert form.model_config((3, 64, 64)).arch == "conv"
+    assert form.train_config().batch_size == presets(False)[0].train.batch_size  # ...not its training
+
+
+def test_hidden_sizes_parse_or_explain():
+    assert parse_hidden("500, 250") == (500, 250)
+    assert parse_hidden("128") == (128,)
+    for bad in ("", "a, b", "0"):
+        with pytest.raises(ConfigError):
+            parse_hidden(bad)
+
+
+def test_loss_plot_counts_steps_and_epochs(qtbot):
+    plot = LossPlot()
+    qtbot.addWidget(plot)
+    step = {"epoch": 1, "step": 5, "steps_per_epoch": 10, "loss": 200.0, "recon": 190.0, "kl": 10.0}
+    plot.add_step(step)
+    plot.add_step(dict(step, step=10, loss=150.0))
+    plot.add_epoch({"epoch": 1, "train_loss": 150.0, "train_recon": 140.0, "train_kl": 10.0,
+                    "val_loss": 149.0, "val_recon": 139.0, "val_kl": 10.0})
+    assert plot.point_count() == 2 and plot.point_count("val", "kl") == 1
+    assert plot.train["loss"].x == [0.5, 1.0]
+    history = [{"epoch": e, "train_loss": 100.0 / e, "train_recon": 90.0, "train_kl": 10.0,
+                "val_loss": None, "val_recon": None, "val_kl": None} for e in (1, 2, 3)]
+    plot.set_history(history)
+    assert plot.point_count() == 3 and plot.point_count("val") == 0
+
+
+def test_session_signals(qtbot):
+    from vaestudio.core.models import build_model
+
+    s = Session()
+    model = build_model(ModelConfig(image_shape=(1, 12, 12), hidden=(8,)))
+    with qtbot.waitSignals([s.model_changed, s.history_changed], timeout=1000):
+        s.set_model(model)
+    assert s.model_config is model.config and s.snapshot is None and not s.dirty
+    snap = model.cpu_copy()
+    with qtbot.waitSignals([s.epoch_added, s.snapshot_changed, s.dirty_changed], timeout=1000):
+        s.add_epoch({"epoch": 1, "train_loss": 1.0}, snap)
+    assert s.epoch == 1 and s.snapshot is snap and s.dirty
+    with qtbot.waitSignal(s.training_state_changed, timeout=1000) as st:
+        s.set_state("paused")
+    assert st.args == ["paused"] and s.training
+    with pytest.raises(ValueError):
+        s.set_state("sleeping")
+
+
+def test_pyside_void_calls_do_not_exhaust_none():
+    """Without the work-around, PySide6 6.12 on Python 3.11 aborts after ~5000 void calls."""
+    code = ("import vaestudio.gui\nfrom PySide6.QtCore import QObject\no = QObject()\n"
+            "for _ in range(50000):\n    o.setObjectName('x')\n    o.objectNameChanged.emit('x')\nprint('alive')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "alive" in out.stdout, out.stderr[-500:]
+
+
+def test_icon_and_desktop_entry(qtbot):
+    import shutil
+    from pathlib import Path
+
+    from PySide6.QtGui import QIcon
+
+    from vaestudio.gui.app import icon_path
+    from vaestudio.gui.settings import DESKTOP_FILE
+
+    path = icon_path()
+    assert path is not None and not QIcon(str(path)).isNull()
+    entry = Path(__file__).resolve().parents[1] / "packaging" / f"{DESKTOP_FILE}.desktop"
+    lines = entry.read_text().splitlines()
+    assert "Exec=vaestudio-gui" in lines and f"Icon={DESKTOP_FILE}" in lines
+    if shutil.which("desktop-file-validate"):
+        check = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout

@@ -1,0 +1,335 @@
+"""The main window end to end, offscreen: menus, data through the menu, training with pause,
+resume and stop, save and reopen, worker errors as dialogs, closing while training."""
+from __future__ import annotations
+
+import sys
+import types
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from PySide6.QtWidgets import QMessageBox  # noqa: E402
+
+from helpers import blob_dataset  # noqa: E402
+from vaestudio.gui import autosave, dialogs  # noqa: E402
+from vaestudio.gui.main_window import MainWindow  # noqa: E402
+from vaestudio.gui.settings import STATE_ENV  # noqa: E402
+
+SMALL_DIGITS = {"n_train": 1000, "n_test": 100}
+WAIT_MS = 30000
+
+
+@pytest.fixture
+def state_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(STATE_ENV, str(tmp_path / "state"))
+    return tmp_path / "state"
+
+
+@pytest.fixture
+def answers(monkeypatch):
+    """What the blocking questions answer; tests change the values."""
+    given = {"save_changes": "discard", "yes_no": True, "save_path": "", "open_path": ""}
+    asked = []
+
+    def record(name, value):
+        asked.append(name)
+        return value
+
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda *a: record("save_changes", given["save_changes"]))
+    monkeypatch.setattr(dialogs, "ask_yes_no", lambda *a: record("yes_no", given["yes_no"]))
+    monkeypatch.setattr(dialogs, "choose_save_model", lambda *a: given["save_path"])
+    monkeypatch.setattr(dialogs, "choose_open_model", lambda *a: given["open_path"])
+    given["asked"] = asked
+    return given
+
+
+@pytest.fixture
+def window(qtbot, state_dir, answers):
+    w = MainWindow()
+    w.dataset_options = {"digits": dict(SMALL_DIGITS)}
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.session.set_dirty(False)
+    w.close()
+    assert w.controller.worker is None
+
+
+def load_digits(qtbot, w):
+    w.dataset_actions["digits"].trigger()
+    qtbot.waitUntil(lambda: w.session.dataset is not None, timeout=WAIT_MS)
+    return w.session.dataset
+
+
+def tiny_model(w, epochs: int):
+    form = w.training_dock.form
+    form.hidden.setText("32")
+    form.epochs.setValue(epochs)
+    form.batch_size.setValue(100)
+
+
+def train_started(qtbot, w, points: int = 2):
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.loss_plot.point_count() >= points and w.session.snapshot is not None, timeout=WAIT_MS)
+
+
+def settled_count(qtbot, w) -> int:
+    """The loss plot's point count once it stopped changing for 200 ms."""
+    seen = [-1]
+
+    def settled():
+        n = w.loss_plot.point_count()
+        same = n == seen[0]
+        seen[0] = n
+        return same
+
+    qtbot.waitUntil(lambda: qtbot.wait(200) or settled(), timeout=WAIT_MS)
+    return seen[0]
+
+
+def test_menus_shortcuts_and_layout(window):
+    w = window
+    titles = [a.text().replace("&", "") for a in w.menuBar().actions()]
+    assert titles == ["File", "Train", "Export", "View", "Help"]
+    assert w.open_model_action.shortcut().toString() == "Ctrl+O"
+    assert w.save_model_action.shortcut().toString() == "Ctrl+S"
+    assert w.start_action.shortcut().toString() == "Ctrl+R"
+    dataset_texts = [a.text() for a in w.open_dataset_menu.actions() if a.text()]
+    assert "MNIST Family" in dataset_texts
+    assert {"CelebA folder...", "Image folder...", "Arrays (.npz)..."} <= set(dataset_texts)
+    assert {"digits", "faces", "mnist", "fashion-mnist", "emnist", "npz"} <= set(w.dataset_actions)
+    toggles = w.view_menu.actions()
+    assert w.training_dock.toggleViewAction() in toggles and w.loss_dock.toggleViewAction() in toggles
+    assert w.central_tabs.tabText(0) == "Latent space"
+    assert w.export_menu is not None
+    # idle: nothing to pause or stop
+    assert w.start_action.isEnabled() and not w.pause_action.isEnabled() and not w.stop_action.isEnabled()
+
+
+def test_start_without_data_shows_error(window):
+    window.start_action.trigger()
+    assert "data set" in window.last_error
+    assert window.session.state == "idle"
+
+
+def test_train_pause_resume_stop_save_and_reopen(qtbot, window, answers, tmp_path):
+    w = window
+    ds = load_digits(qtbot, w)
+    assert ds.image_shape == (1, 28, 28) and len(ds.train) < 2000
+    assert "digits" in w.dataset_label.text()
+    tiny_model(w, epochs=500)
+    snapshots = []
+    w.session.snapshot_changed.connect(snapshots.append)
+    train_started(qtbot, w)
+    assert w.session.state == "running", w.last_error
+    assert "cpu" in w.device_label.text()
+    assert snapshots and snapshots[-1] is not w.session.model  # previews get a copy
+    assert not any(p.requires_grad for p in snapshots[-1].parameters())
+    assert autosave.own_autosave_path().exists()  # the crash net after each epoch
+
+    w.pause_action.trigger()
+    assert w.session.state == "paused" and w.pause_action.text().replace("&", "") == "Resume"
+    paused_at = settled_count(qtbot, w)  # reports of the batch that was running may still come
+    qtbot.wait(300)
+    assert w.loss_plot.point_count() == paused_at
+
+    w.pause_action.trigger()
+    assert w.session.state == "running"
+    qtbot.waitUntil(lambda: w.loss_plot.point_count() > paused_at, timeout=WAIT_MS)
+
+    with qtbot.waitSignal(w.controller.finished, timeout=WAIT_MS) as stopped:
+        w.stop_action.trigger()
+    assert stopped.args[0]["status"] == "cancelled"
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    assert w.session.epoch >= 1 and w.session.dirty
+    assert w.windowTitle().startswith("untitled model")
+
+    path = tmp_path / "models" / "digits-vae.pt"
+    answers["save_path"] = str(path)
+    w.save_model_action.trigger()
+    assert path.exists() and not w.session.dirty
+    assert "digits-vae.pt" in w.windowTitle()
+    assert w.settings.recent_models()[0] == str(path)
+    saved_epochs, saved_history = w.session.epoch, list(w.session.history)
+
+    # Open it again over another data set: the model, its settings and its data come back.
+    w.session.set_dataset(blob_dataset())
+    w.training_dock.form.epochs.setValue(7)
+    answers["open_path"] = str(path)
+    with qtbot.waitSignal(w.session.snapshot_changed, timeout=WAIT_MS):
+        w.open_model_action.trigger()
+    assert w.session.epoch == saved_epochs
+    assert [h["epoch"] for h in w.session.history] == [h["epoch"] for h in saved_history]
+    assert w.session.model_config.hidden == (32,)
+    assert w.training_dock.form.hidden.text() == "32"
+    assert w.training_dock.form.epochs.value() == 500
+    assert w.training_dock.form.model_locked
+    assert w.loss_plot.point_count("val") == saved_epochs
+    qtbot.waitUntil(lambda: w.session.dataset.name == "digits", timeout=WAIT_MS)
+    assert w.session.dataset.spec.options["n_train"] == SMALL_DIGITS["n_train"]
+
+    # ...and it trains on from where it was saved.
+    w.training_dock.form.epochs.setValue(1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    assert w.session.epoch == saved_epochs + 1 and w.last_error is None
+
+
+def test_worker_error_becomes_dialog_and_window_lives(qtbot, window, monkeypatch):
+    from vaestudio.core import training
+
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+
+    def boom(self):
+        raise RuntimeError("injected failure")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training.Trainer, "run", boom)
+        w.start_action.trigger()
+        qtbot.waitUntil(lambda: w.last_error is not None, timeout=WAIT_MS)
+        assert "injected failure" in w.last_error
+        qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    boxes = [b for b in w.findChildren(QMessageBox) if b.objectName() == "errorDialog"]
+    assert boxes and "Traceback" in boxes[-1].detailedText()
+    assert w.isVisible()
+
+    w.last_error = None  # the window still trains afterwards
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle" and w.session.epoch == 1, timeout=WAIT_MS)
+    assert w.last_error is None
+
+
+def test_close_during_training(qtbot, window, answers):
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=500)
+    train_started(qtbot, w)
+    worker = w.controller.worker
+    thread = worker.thread_
+
+    answers["save_changes"] = "cancel"  # the user changes their mind: keep going
+    w.close()
+    assert w.isVisible() and w.session.state == "running"
+
+    answers["save_changes"] = "discard"
+    w.close()
+    assert not w.isVisible()
+    assert thread.isFinished() and w.controller.worker is None
+    assert w.session.state == "idle"
+    assert not autosave.own_autosave_path().exists()  # a clean exit leaves no autosave
+    assert answers["asked"].count("save_changes") == 2
+
+
+def test_quit_saves_when_asked(qtbot, window, answers, tmp_path):
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    answers["save_changes"] = "save"
+    answers["save_path"] = str(tmp_path / "on-quit.pt")
+    w.close()
+    assert (tmp_path / "on-quit.pt").exists() and not w.isVisible()
+
+
+def test_new_model_and_shape_mismatch(qtbot, window):
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    form = w.training_dock.form
+    assert form.model_locked and not form.latent_dim.isEnabled()
+
+    w.session.set_dataset(blob_dataset())  # 12x12 images: the 28x28 model cannot train on them
+    w.start_action.trigger()
+    assert "New Model" in w.last_error
+
+    configs = []
+    w.session.model_changed.connect(configs.append)
+    w.new_model_action.trigger()
+    assert not form.model_locked and form.latent_dim.isEnabled()
+    form.latent_dim.setValue(3)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    assert configs and configs[-1].latent_dim == 3 and configs[-1].image_shape == (1, 12, 12)
+    assert w.session.epoch == 1
+
+
+def test_restore_autosave_from_a_crashed_session(qtbot, window, answers):
+    from vaestudio.core.checkpoint import save_checkpoint
+    from vaestudio.core.config import ModelConfig
+    from vaestudio.core.models import build_model
+
+    model = build_model(ModelConfig(image_shape=(1, 12, 12), hidden=(16,)))
+    history = [{"epoch": 1, "train_loss": 80.0, "train_recon": 70.0, "train_kl": 10.0,
+                "val_loss": 81.0, "val_recon": 71.0, "val_kl": 10.0}]
+    orphan = autosave.autosave_dir() / "session-999999999.pt"  # no such process
+    save_checkpoint(orphan, model, history=history, epoch=1)
+    assert autosave.orphaned_autosaves() == [orphan]
+
+    answers["yes_no"] = True
+    assert window.offer_autosave_restore()
+    s = window.session
+    assert s.epoch == 1 and s.dirty and s.path is None and s.snapshot is not None
+    assert s.model_config.image_shape == (1, 12, 12)
+    assert not orphan.exists() and autosave.own_autosave_path().exists()  # adopted
+    assert autosave.orphaned_autosaves() == []
+
+
+def test_start_up_opens_the_last_data_set(qtbot, window):
+    from vaestudio.core.data.base import DatasetSpec
+
+    window.settings.set_last_dataset(DatasetSpec("digits", options=SMALL_DIGITS).to_dict())
+    window.start_up()
+    qtbot.waitUntil(lambda: window.session.dataset is not None, timeout=WAIT_MS)
+    assert window.session.dataset.name == "digits" and window.last_error is None
+
+
+def test_data_set_errors_are_dialogs(qtbot, window, answers, monkeypatch, tmp_path):
+    w = window
+    monkeypatch.setattr(dialogs, "choose_file", lambda *a: str(tmp_path / "missing.npz"))
+    w.dataset_actions["npz"].trigger()
+    qtbot.waitUntil(lambda: w.last_error is not None, timeout=WAIT_MS)
+    assert "missing.npz" in w.last_error and w.session.dataset is None
+
+    # MNIST is not on this machine: the window offers a download, then a folder.
+    folders = []
+    monkeypatch.setattr(dialogs, "choose_folder", lambda *a: folders.append(a) or "")
+    answers["yes_no"] = False
+    w.settings.set_last_folder("mnist", tmp_path / "empty")
+    w.dataset_actions["mnist"].trigger()
+    qtbot.waitUntil(lambda: len(folders) == 1, timeout=WAIT_MS)
+    assert "yes_no" in answers["asked"] and w.session.dataset is None
+
+
+def test_explore_hook_installs(qtbot, state_dir, answers, monkeypatch):
+    calls = []
+    fake = types.ModuleType("vaestudio.gui.explore")
+    fake.install = lambda window: calls.append(window)
+    monkeypatch.setitem(sys.modules, "vaestudio.gui.explore", fake)
+    w = MainWindow()
+    qtbot.addWidget(w)
+    assert calls == [w]
+
+
+def test_layout_and_recent_files_persist(qtbot, state_dir, answers, tmp_path):
+    from PySide6.QtCore import Qt
+
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.show()
+    first.loss_dock.hide()
+    first.settings.add_recent_model(tmp_path / "a.pt")
+    first.close()
+
+    second = MainWindow()
+    qtbot.addWidget(second)
+    second.show()
+    assert not second.loss_dock.isVisible()
+    assert second.dockWidgetArea(second.training_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
+    second._fill_recent_menu()
+    assert any("a.pt" in a.text() for a in second.recent_menu.actions())

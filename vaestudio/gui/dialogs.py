@@ -1,0 +1,76 @@
+"""Every message box and file chooser the window uses, in one place.
+
+Errors are shown without blocking (`QMessageBox.open()`), and the last one is kept on the
+window as `last_error`, so tests can wait for it. Questions must block for their answer;
+tests replace these functions (monkeypatch `vaestudio.gui.dialogs.ask_*` / `choose_*`).
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QWidget
+
+from .workers import describe_exception
+
+MODEL_FILTER = "VAE Studio models (*.pt);;All files (*)"
+NPZ_FILTER = "NumPy arrays (*.npz);;All files (*)"
+
+
+def show_error(parent: Optional[QWidget], title: str, error, details: str = "") -> QMessageBox:
+    """Show an error without blocking. `error` is an exception or a message; exceptions that
+    are not VaeStudioErrors get their traceback under "Show Details..."."""
+    if isinstance(error, BaseException):
+        message, tb = describe_exception(error)
+        details = details or tb
+    else:
+        message = str(error)
+    if parent is not None and hasattr(parent, "last_error"):
+        parent.last_error = message
+    box = QMessageBox(QMessageBox.Icon.Critical, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("errorDialog")
+    if details:
+        box.setDetailedText(details)
+    box.setWindowModality(Qt.WindowModality.WindowModal)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
+def ask_save_changes(parent: QWidget, what: str) -> str:
+    """'save' | 'discard' | 'cancel' for a model with unsaved training."""
+    box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved model",
+                      f"The model has training that is not saved.\nSave it before {what}?",
+                      QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                      | QMessageBox.StandardButton.Cancel, parent)
+    box.setDefaultButton(QMessageBox.StandardButton.Save)
+    answer = box.exec()
+    return {QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard"}.get(QMessageBox.StandardButton(answer), "cancel")
+
+
+def ask_yes_no(parent: QWidget, title: str, question: str) -> bool:
+    answer = QMessageBox.question(parent, title, question,
+                                  QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No)
+    return answer == QMessageBox.StandardButton.Yes
+
+
+def choose_open_model(parent: QWidget, folder: str) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, "Open Model", folder, MODEL_FILTER)
+    return path
+
+
+def choose_save_model(parent: QWidget, suggested: str) -> str:
+    path, _ = QFileDialog.getSaveFileName(parent, "Save Model As", suggested, MODEL_FILTER)
+    if path and not path.endswith(".pt"):
+        path += ".pt"
+    return path
+
+
+def choose_folder(parent: QWidget, title: str, folder: str) -> str:
+    return QFileDialog.getExistingDirectory(parent, title, folder)
+
+
+def choose_file(parent: QWidget, title: str, folder: str, filter_: str = NPZ_FILTER) -> str:
+    path, _ = QFileDialog.getOpenFileName(parent, title, folder, filter_)
+    return path

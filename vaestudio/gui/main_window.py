@@ -1,0 +1,426 @@
+"""The VAE Studio main window: menus, docks, status bar, and the wiring between them, the
+session, the training controller and the data set loader.
+
+The central area is a tab widget reserved for the latent-space tools, which the
+`vaestudio.gui.explore` package installs (see `install_explore`). Nothing here imports torch
+at module level: the window appears first, torch loads in `start_up` right after.
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+from PySide6.QtCore import Qt, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget
+
+from .. import __version__
+from ..core.data.base import DatasetSpec
+from ..core.errors import VaeStudioError
+from . import autosave, dataset_menu, dialogs
+from .dataset_loader import DatasetLoader
+from .model_files import ModelFilesMixin
+from .session import Session
+from .settings import APPLICATION, AppSettings
+from .torch_setup import prepare_torch
+from .training_controller import TrainingController
+from .training_dock import LossDock, TrainingDock
+from .workers import TaskWorker
+
+DEFAULT_DATASET = "digits"
+PLACEHOLDER_TEXT = "Train or open a model to see its latent space"
+
+
+def _action(parent, text: str, slot, shortcut=None, name: str = "", tip: str = "") -> QAction:
+    act = QAction(text, parent)
+    if shortcut is not None:
+        act.setShortcut(QKeySequence(shortcut))
+    if name:
+        act.setObjectName(name)
+    if tip:
+        act.setStatusTip(tip)
+    act.triggered.connect(slot)
+    return act
+
+
+class MainWindow(ModelFilesMixin, QMainWindow):
+    def __init__(self, settings: Optional[AppSettings] = None, *, autosave_enabled: bool = True):
+        super().__init__()
+        self.setObjectName("mainWindow")
+        self.settings = settings or AppSettings()
+        self.session = Session(self)
+        self.last_error: Optional[str] = None
+        self._new_model_pending = False
+        self._closing = False
+        self._load_default = True
+        self._torch_worker: Optional[TaskWorker] = None
+        # Extra options for data sets chosen from the menu, by name (tests and the screenshot
+        # verb open small built-ins: {"digits": {"n_train": 1000, "n_test": 100}}).
+        self.dataset_options: dict[str, dict] = {}
+        self.setDockNestingEnabled(True)
+
+        self.central_tabs = QTabWidget()
+        self.central_tabs.setObjectName("centralTabs")
+        self.central_tabs.setDocumentMode(True)
+        self.latent_placeholder = QLabel(PLACEHOLDER_TEXT)
+        self.latent_placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.latent_placeholder.setStyleSheet("color: palette(mid); font-size: 15px;")
+        self.central_tabs.addTab(self.latent_placeholder, "Latent space")
+        self.setCentralWidget(self.central_tabs)
+
+        self.controller = TrainingController(self.session, self, autosave_enabled=autosave_enabled)
+        self.loader = DatasetLoader(self)
+        self._make_actions()
+        self.training_dock = TrainingDock(self.start_action, self.pause_action, self.stop_action, self)
+        self.loss_dock = LossDock(self)
+        self.loss_plot = self.loss_dock.plot
+        self._make_menus()
+        self.add_dock(self.training_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.add_dock(self.loss_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+        self._make_status_bar()
+        self._connect()
+        self._on_state(self.session.state)
+        self._update_title()
+        self.resize(1280, 800)
+        self.resizeDocks([self.training_dock], [350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.loss_dock], [230], Qt.Orientation.Vertical)
+        self.install_explore()
+        self.settings.restore_window(self)
+
+    # ===================================================================== construction
+    def _make_actions(self) -> None:
+        self.open_model_action = _action(self, "&Open Model...", self.open_model_dialog, QKeySequence.StandardKey.Open,
+                                         "openModelAction", "Open a saved model and its settings")
+        self.save_model_action = _action(self, "&Save Model", self.save_model, QKeySequence.StandardKey.Save,
+                                         "saveModelAction")
+        self.save_as_action = _action(self, "Save Model &As...", self.save_model_as, QKeySequence.StandardKey.SaveAs,
+                                      "saveModelAsAction")
+        self.quit_action = _action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit, "quitAction")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.start_action = _action(self, "&Start", self.start_training, "Ctrl+R", "startAction",
+                                    "Train the model for the chosen number of epochs")
+        self.pause_action = _action(self, "&Pause", self.toggle_pause, "Ctrl+P", "pauseAction",
+                                    "Pause or resume training after the current batch")
+        self.stop_action = _action(self, "S&top", self.stop_training, "Ctrl+.", "stopAction",
+                                   "Stop training after the current batch; the weights are kept")
+        self.new_model_action = _action(self, "&New Model...", self.new_model, QKeySequence.StandardKey.New,
+                                        "newModelAction", "Choose the settings of a new model")
+        style = self.style()
+        self.start_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaPlay))
+        self.pause_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaPause))
+        self.stop_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaStop))
+        self.about_action = _action(self, "&About VAE Studio", self.show_about, None, "aboutAction")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_qt_action = _action(self, "About &Qt", QApplication.aboutQt, None, "aboutQtAction")
+
+    def _make_menus(self) -> None:
+        bar = self.menuBar()
+        self.file_menu = bar.addMenu("&File")
+        self.open_dataset_menu = self.file_menu.addMenu("Open &Dataset")
+        self.open_dataset_menu.setObjectName("openDatasetMenu")
+        self.dataset_actions = dataset_menu.build_dataset_menu(self.open_dataset_menu, self.open_dataset_by_name)
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.open_model_action)
+        self.file_menu.addAction(self.save_model_action)
+        self.file_menu.addAction(self.save_as_action)
+        self.recent_menu = self.file_menu.addMenu("&Recent Models")
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        self.file_menu.addSeparator()
+        self.file_menu.addAction(self.quit_action)
+
+        self.train_menu = bar.addMenu("&Train")
+        for act in (self.start_action, self.pause_action, self.stop_action):
+            self.train_menu.addAction(act)
+        self.train_menu.addSeparator()
+        self.train_menu.addAction(self.new_model_action)
+
+        self.export_menu = bar.addMenu("&Export")
+        self.export_menu.setObjectName("exportMenu")
+        self._export_placeholder = self.export_menu.addAction("Nothing to export yet")
+        self._export_placeholder.setEnabled(False)
+        self.export_menu.aboutToShow.connect(self._tidy_export_menu)
+
+        self.view_menu = bar.addMenu("&View")
+        self.view_menu.setObjectName("viewMenu")
+
+        self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.about_action)
+        self.help_menu.addAction(self.about_qt_action)
+
+    def _make_status_bar(self) -> None:
+        status = self.statusBar()
+        self.dataset_label = QLabel("No data set")
+        self.device_label = QLabel("Device: -")
+        self.speed_label = QLabel("")
+        for w in (self.dataset_label, self.speed_label, self.device_label):
+            w.setContentsMargins(6, 0, 6, 0)
+            status.addPermanentWidget(w)
+
+    def _connect(self) -> None:
+        s, c, loader = self.session, self.controller, self.loader
+        wiring = (
+            (s.dataset_changed, self._on_dataset), (s.model_changed, self._on_model),
+            (s.history_changed, self._on_history), (s.epoch_added, self._on_epoch),
+            (s.training_state_changed, self._on_state), (s.dirty_changed, self._on_dirty),
+            (c.step, self._on_step), (c.device_changed, self._on_device),
+            (c.failed, self._on_training_failed), (c.finished, self._on_training_finished),
+            (loader.loaded, self._on_dataset_loaded), (loader.failed, self._on_dataset_failed),
+            (loader.not_found, self._on_dataset_not_found), (loader.cancelled, self._on_dataset_cancelled),
+        )
+        for signal, slot in wiring:
+            signal.connect(slot)
+
+    def add_dock(self, dock: QDockWidget, area: Qt.DockWidgetArea) -> None:
+        """Add a dock and its show/hide toggle in the View menu (docks need an objectName so
+        the layout can be saved)."""
+        if not dock.objectName():
+            dock.setObjectName(dock.windowTitle().replace(" ", "") + "Dock")
+        self.addDockWidget(area, dock)
+        self.view_menu.addAction(dock.toggleViewAction())
+
+    def install_explore(self) -> None:
+        """Let the latent-space tools add their tabs, docks and menu actions, when installed."""
+        try:
+            from vaestudio.gui.explore import install
+        except ImportError as e:
+            if e.name == "vaestudio.gui.explore":
+                return
+            raise
+        install(self)
+
+    # ===================================================================== startup
+    def start_up(self, load_default: bool = True) -> None:
+        """What follows the first paint: torch (in a worker, so the window stays live), then the
+        presets for this machine, an autosave left by a crash, and the data set (the last one
+        used, else the built-in digits)."""
+        if self._torch_worker is not None:
+            return
+        self._load_default = load_default
+        self._torch_worker = TaskWorker(lambda progress, cancel: prepare_torch())
+        self._torch_worker.succeeded.connect(self._on_torch_ready)
+        self._torch_worker.failed.connect(self._on_torch_failed)
+        self._torch_worker.done.connect(self._on_torch_worker_done)
+        self._torch_worker.start()
+
+    @Slot(object)
+    def _on_torch_ready(self, info: dict) -> None:
+        from ..core.config import presets
+
+        if info.get("cuda"):
+            self.training_dock.form.set_presets(presets(have_gpu=True))
+        if self.session.state == "idle":
+            self.device_label.setText(f"Device: {info.get('device', '-')} (automatic)")
+        if self.offer_autosave_restore():
+            return
+        if self._load_default and self.session.dataset is None:
+            last = self.settings.last_dataset()
+            self.open_dataset(DatasetSpec.from_dict(last) if last else DatasetSpec(DEFAULT_DATASET))
+
+    @Slot(object, str, str)
+    def _on_torch_failed(self, exc, message: str, details: str) -> None:
+        dialogs.show_error(self, "PyTorch could not start", message, details)
+
+    @Slot()
+    def _on_torch_worker_done(self) -> None:
+        if self._torch_worker is not None:
+            self._torch_worker.join()
+            self._torch_worker = None
+
+    # ===================================================================== data sets
+    def open_dataset_by_name(self, name: str) -> None:
+        spec = dataset_menu.spec_for(self, self.settings, name)
+        if spec is not None:
+            spec.options.update(self.dataset_options.get(name, {}))
+            self.open_dataset(spec)
+
+    def open_dataset(self, spec: DatasetSpec, *, download: bool = False) -> None:
+        """Open a data set in the background; the session changes when it has loaded."""
+        self.statusBar().showMessage(f"Opening {dataset_menu.title_of(spec.name)}...")
+        self.loader.load(spec, download=download)
+
+    @Slot(object)
+    def _on_dataset_loaded(self, dataset) -> None:
+        dataset_menu.remember(self.settings, dataset.spec)
+        self.session.set_dataset(dataset)
+        self.statusBar().showMessage(f"Opened {dataset.name}", 4000)
+
+    @Slot(object, str, str)
+    def _on_dataset_failed(self, spec, message: str, details: str) -> None:
+        self.statusBar().clearMessage()
+        dialogs.show_error(self, "Cannot open the data set", message, details)
+
+    @Slot(object, str)
+    def _on_dataset_not_found(self, spec, message: str) -> None:
+        self.statusBar().clearMessage()
+        if dataset_menu.needs_pick(spec.name):
+            dialogs.show_error(self, "Data set not found", message)
+        elif dialogs.ask_yes_no(self, "Data set not found",
+                                f"{message}\n\nDownload {dataset_menu.title_of(spec.name)} now?"):
+            self.open_dataset(spec, download=True)
+        else:
+            folder = dialogs.choose_folder(self, f"Folder holding {dataset_menu.title_of(spec.name)}",
+                                           spec.root or "")
+            if folder:
+                self.open_dataset(DatasetSpec(spec.name, folder, dict(spec.options)))
+
+    @Slot(object)
+    def _on_dataset_cancelled(self, spec) -> None:
+        self.statusBar().showMessage("Cancelled", 3000)
+
+    # ===================================================================== models
+    def new_model(self) -> None:
+        if self.session.training or not self._confirm_discard("starting a new model"):
+            return
+        self._new_model_pending = True
+        form = self.training_dock.form
+        form.set_model_locked(False)
+        if self.session.dataset is not None:
+            form.suit_images(self.session.dataset.image_shape[0])
+        self.training_dock.reset_progress("Choose the settings of the new model, then Start.")
+        self.training_dock.show()
+        self.training_dock.raise_()
+        form.kind.setFocus()
+
+    # ===================================================================== training
+    def start_training(self) -> None:
+        s = self.session
+        if s.training:
+            return
+        form = self.training_dock.form
+        try:
+            new_cfg = None
+            if s.model is None or self._new_model_pending:
+                if s.dataset is None:
+                    raise VaeStudioError("Open a data set first (File > Open Dataset).")
+                new_cfg = form.model_config(s.dataset.image_shape)
+            self.controller.start(new_cfg, form.train_config())
+        except VaeStudioError as e:
+            dialogs.show_error(self, "Cannot start training", e)
+            return
+        self._new_model_pending = False
+        form.set_model_locked(True)
+        self.training_dock.reset_progress("Starting...")
+
+    def toggle_pause(self) -> None:
+        if self.session.state == "running":
+            self.controller.pause()
+        elif self.session.state == "paused":
+            self.controller.resume()
+
+    def stop_training(self) -> None:
+        self.controller.stop()
+        self.statusBar().showMessage("Stopping after the current batch...")
+
+    # ===================================================================== session reactions
+    @Slot(object)
+    def _on_dataset(self, dataset) -> None:
+        c, h, w = dataset.image_shape
+        self.dataset_label.setText(f"{dataset.name}: {len(dataset.train):,} training images, "
+                                   f"{w}×{h}{'' if c == 1 else ' colour'}")
+        self.training_dock.form.suit_images(c)
+
+    @Slot(object)
+    def _on_model(self, cfg) -> None:
+        self.training_dock.form.set_model_locked(False)
+        self.training_dock.form.set_model_config(cfg)
+        self.training_dock.form.set_model_locked(True)
+        self._update_title()
+
+    @Slot()
+    def _on_history(self) -> None:
+        self.loss_plot.set_history(self.session.history)
+
+    @Slot(object)
+    def _on_epoch(self, record: dict) -> None:
+        self.loss_plot.add_epoch(record)
+        self.training_dock.show_epoch(record)
+
+    @Slot(object)
+    def _on_step(self, ev: dict) -> None:
+        self.loss_plot.add_step(ev)
+        self.training_dock.show_step(ev)
+        self.speed_label.setText(f"{ev['samples_per_s']:,.0f} images/s")
+
+    @Slot(str)
+    def _on_device(self, text: str) -> None:
+        self.device_label.setText(f"Device: {text}")
+
+    @Slot(str)
+    def _on_state(self, state: str) -> None:
+        idle = state == "idle"
+        self.start_action.setEnabled(idle)
+        self.pause_action.setEnabled(not idle)
+        self.stop_action.setEnabled(not idle)
+        paused = state == "paused"
+        self.pause_action.setText("&Resume" if paused else "&Pause")
+        style = self.style()
+        self.pause_action.setIcon(style.standardIcon(
+            style.StandardPixmap.SP_MediaPlay if paused else style.StandardPixmap.SP_MediaPause))
+        for act in (self.new_model_action, self.open_model_action):
+            act.setEnabled(idle)
+        self.open_dataset_menu.setEnabled(idle)
+        self.recent_menu.setEnabled(idle)
+        self.training_dock.form.set_busy(not idle)
+        if paused:
+            self.statusBar().showMessage("Paused")
+        elif state == "running":
+            self.statusBar().showMessage("Training...")
+        if idle:
+            self.speed_label.setText("")
+
+    @Slot(bool)
+    def _on_dirty(self, dirty: bool) -> None:
+        self._update_title()
+
+    @Slot(str, str)
+    def _on_training_failed(self, message: str, details: str) -> None:
+        dialogs.show_error(self, "Training stopped", message, details)
+
+    @Slot(object)
+    def _on_training_finished(self, result: dict) -> None:
+        self.training_dock.show_finished(result)
+        text = {"finished": "Training finished", "cancelled": "Training stopped",
+                "diverged": "Training diverged"}.get(result["status"], "Training ended")
+        self.statusBar().showMessage(f"{text}: {result['epochs_done']} epochs in total", 6000)
+
+    def _update_title(self) -> None:
+        s = self.session
+        if s.model is None:
+            doc = "no model"
+        else:
+            doc = s.path.name if s.path is not None else "untitled model"
+        self.setWindowTitle(f"{doc}[*] — {APPLICATION}")
+        self.setWindowModified(s.dirty)
+
+    def _tidy_export_menu(self) -> None:
+        others = [a for a in self.export_menu.actions() if a is not self._export_placeholder and not a.isSeparator()]
+        self._export_placeholder.setVisible(not others)
+
+    # ===================================================================== help, closing
+    def show_about(self) -> None:
+        QMessageBox.about(
+            self, f"About {APPLICATION}",
+            f"<h3>{APPLICATION} {__version__}</h3>"
+            "<p>Train autoencoders and variational autoencoders on images, and explore what "
+            "their latent spaces learned.</p>"
+            "<p>Models are plain PyTorch; checkpoints hold only weights and settings.</p>")
+
+    def shutdown(self) -> None:
+        """Stop all background work and wait for it (no thread outlives the window)."""
+        self.controller.shutdown()
+        self.loader.shutdown()
+        if self._torch_worker is not None:
+            self._torch_worker.join()
+            self._torch_worker = None
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._closing:
+            if not self._confirm_discard("quitting"):
+                event.ignore()
+                return
+            self._closing = True
+            self.shutdown()
+            autosave.discard(autosave.own_autosave_path())
+            self.settings.save_window(self)
+            self.settings.sync()
+        event.accept()

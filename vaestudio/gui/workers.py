@@ -1,0 +1,219 @@
+"""Work that must not freeze the window, run in `QObject`s moved to a `QThread`.
+
+Rules these follow (see FIELD-NOTES.md): stop and pause go through `threading.Event`s the work
+polls, never through queued slots; signals carry plain numbers, dicts of them, or objects the
+worker has finished with (a CPU copy of the model, a loaded data set); the owner quits and
+waits for the thread directly, so Qt never destroys a running thread.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+import time
+import traceback
+from dataclasses import asdict
+from typing import Callable, Optional
+
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from ..core.errors import Cancelled, VaeStudioError
+
+PROGRESS_INTERVAL_S = 0.05
+
+
+def describe_exception(exc: BaseException) -> tuple[str, str]:
+    """(message for a person, traceback text or '' when the message says it all)."""
+    if isinstance(exc, VaeStudioError):
+        return str(exc), ""
+    tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    return f"{type(exc).__name__}: {exc}", tb
+
+
+class ThreadedWorker(QObject):
+    """A worker whose `run` (a plain method) executes in a fresh thread after `start()`.
+
+    The thread calls the slot `_run_in_thread`, which subclasses never override: PySide6 6.12
+    runs an overridden `@Slot` in the GUI thread instead of the receiver's thread.
+    """
+
+    done = Signal()  # emitted last, whatever happened
+
+    def __init__(self):
+        super().__init__()
+        self.thread_: Optional[QThread] = None
+
+    def start(self) -> None:
+        thread = QThread()
+        thread.setObjectName(type(self).__name__)
+        self.moveToThread(thread)
+        thread.started.connect(self._run_in_thread)
+        self.thread_ = thread
+        thread.start()
+
+    @Slot()
+    def _run_in_thread(self) -> None:
+        self.run()
+
+    def run(self) -> None:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def request_stop(self) -> None:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    def stop_and_wait(self, timeout_ms: int = -1) -> bool:
+        """Ask the work to stop and block until its thread has ended (call from the GUI)."""
+        self.request_stop()
+        return self.join(timeout_ms)
+
+    def join(self, timeout_ms: int = -1) -> bool:
+        thread = self.thread_
+        if thread is None:
+            return True
+        thread.quit()  # directly: a quit queued from `done` never runs while we block here
+        ok = thread.wait() if timeout_ms < 0 else thread.wait(timeout_ms)
+        return bool(ok)
+
+    def _finish(self) -> None:
+        """Called at the end of `run` in the worker thread: let the thread's loop end."""
+        self.done.emit()
+        if self.thread_ is not None:
+            self.thread_.quit()
+
+
+class TaskWorker(ThreadedWorker):
+    """Runs `fn(progress, cancel)` once, e.g. opening a data set, and reports how it went.
+
+    `fn` receives progress(done, total, message) and cancel() -> bool, the core's protocol.
+    """
+
+    progress = Signal(int, int, str)
+    succeeded = Signal(object)
+    failed = Signal(object, str, str)  # the exception, its message, traceback ('' for a VaeStudioError)
+    cancelled = Signal()
+
+    def __init__(self, fn: Callable):
+        super().__init__()
+        self.fn = fn
+        self._cancel = threading.Event()
+        self._last_progress = 0.0
+
+    def request_stop(self) -> None:
+        self._cancel.set()
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel.is_set()
+
+    def _progress(self, done: int, total: int, message: str = "") -> None:
+        now = time.monotonic()  # at most 20 reports a second: each one costs the GUI a repaint
+        if now - self._last_progress >= PROGRESS_INTERVAL_S or (total and done >= total):
+            self._last_progress = now
+            self.progress.emit(int(done), int(total), str(message))
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self._progress, self._cancel.is_set)
+        except Cancelled:
+            self.cancelled.emit()
+        except BaseException as e:  # noqa: BLE001 - every failure becomes a dialog
+            if self._cancel.is_set():
+                self.cancelled.emit()
+            else:
+                self.failed.emit(e, *describe_exception(e))
+        else:
+            if self._cancel.is_set():
+                self.cancelled.emit()
+            else:
+                self.succeeded.emit(result)
+        finally:
+            self._finish()
+
+
+class TrainWorker(ThreadedWorker):
+    """Trains one model with the core `Trainer`, in its own thread.
+
+    The GUI hands over the model and does not touch it until `finished`. After every epoch
+    the worker writes the autosave (when a path is given) and emits a CPU copy of the model.
+    """
+
+    device_ready = Signal(str)  # the device description, once the trainer is set up
+    step = Signal(object)  # dict of a StepEvent's numbers
+    epoch_done = Signal(object, object)  # epoch record (dict), AutoEncoder CPU copy
+    finished = Signal(object)  # dict: status, epochs_done, message, samples_per_s, optimizer_state
+    failed = Signal(str, str)
+
+    def __init__(self, model, dataset, train_config, *, history=(), optimizer_state=None, start_epoch: int = 0,
+                 autosave_path=None, save_kwargs: Optional[dict] = None):
+        super().__init__()
+        self.model = model
+        self.dataset = dataset
+        self.train_config = train_config
+        self.history = list(history)
+        self.optimizer_state = optimizer_state
+        self.start_epoch = int(start_epoch)
+        self.autosave_path = autosave_path
+        self.save_kwargs = dict(save_kwargs or {})
+        self.trainer = None
+        self.result: Optional[dict] = None
+        self._lock = threading.Lock()
+        self._paused = False
+        self._cancelled = False
+
+    # -- control from the GUI thread ----------------------------------------------------
+    def pause(self) -> None:
+        with self._lock:
+            self._paused = True
+            if self.trainer is not None:
+                self.trainer.pause()
+
+    def resume(self) -> None:
+        with self._lock:
+            self._paused = False
+            if self.trainer is not None:
+                self.trainer.resume()
+
+    def request_stop(self) -> None:
+        with self._lock:
+            self._cancelled = True
+            if self.trainer is not None:
+                self.trainer.cancel()
+
+    # -- the worker thread --------------------------------------------------------------
+    def _on_event(self, ev) -> None:
+        if ev.kind == "step":
+            self.step.emit(asdict(ev))
+            return
+        record = ev.to_dict()
+        if self.autosave_path is not None:
+            from ..core.checkpoint import save_checkpoint
+            save_checkpoint(self.autosave_path, self.model, optimizer=self.trainer.optimizer,
+                            history=self.trainer.history, epoch=ev.epoch, train_config=self.train_config,
+                            **self.save_kwargs)
+        self.epoch_done.emit(record, self.model.cpu_copy())
+
+    def run(self) -> None:
+        try:
+            from ..core.device import describe_device
+            from ..core.training import Trainer
+
+            trainer = Trainer(self.model, self.dataset, self.train_config, [self._on_event],
+                              history=self.history, optimizer_state=self.optimizer_state,
+                              start_epoch=self.start_epoch)
+            with self._lock:
+                self.trainer = trainer
+                if self._paused:
+                    trainer.pause()
+                if self._cancelled:
+                    trainer.cancel()
+            self.device_ready.emit(describe_device(trainer.device))
+            res = trainer.run()
+            self.result = {
+                "status": res.status, "epochs_done": res.epochs_done, "message": res.message,
+                "samples_per_s": float(res.samples_per_s),
+                "optimizer_state": copy.deepcopy(trainer.optimizer.state_dict()),
+            }
+            self.finished.emit(self.result)
+        except BaseException as e:  # noqa: BLE001 - shown as a dialog; the window lives on
+            self.failed.emit(*describe_exception(e))
+        finally:
+            self._finish()
