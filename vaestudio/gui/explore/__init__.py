@@ -1,0 +1,132 @@
+"""The latent-space tools of the window: the canvas (the "Latent space" tab), the decoder
+preview, the lattice and prior samples, the attribute mixer, interpolation, and their exports.
+
+`install(window)` is the entry point the main window calls at the end of its construction.
+Each piece is a widget over one shared `Explorer` (which wraps the window's `Session`), so it
+can also be built and tested on its own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QMouseEvent
+from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
+
+from .canvas import LatentCanvas
+from .explorer import Explorer
+from .export import ExportController
+from .interpolation import InterpolationPanel
+from .lattice_view import LatticePanel
+from .mixer import AttributeMixer
+from .preview import DecoderPreview
+
+RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
+DOCK_WIDTH = 340
+
+
+@dataclass
+class ExploreTools:
+    """What `install` built, kept on the window as `window.explore`."""
+
+    explorer: Explorer
+    canvas: LatentCanvas
+    preview: DecoderPreview
+    lattice: LatticePanel
+    mixer: AttributeMixer
+    interpolation: InterpolationPanel
+    export: ExportController
+    docks: dict
+
+    def idle(self) -> bool:
+        """The newest snapshot is encoded and every grid and strip asked for is on screen."""
+        e = self.explorer
+        return (e.ready or e.model is None) and not e.busy and e.runner.idle
+
+    def demonstrate(self) -> None:
+        """Pin one cluster's centre and move the mouse over another's, as a person would (the
+        screenshot verb shows the result)."""
+        e = self.explorer
+        if not e.ready:
+            return
+        groups = self.canvas._class_rows or [np.arange(len(e.points))]
+        groups = sorted((g for g in groups if len(g)), key=len, reverse=True)
+        first, second = groups[0], groups[min(1, len(groups) - 1)]
+        e.pin_at(np.median(e.points[first], axis=0))
+        target = np.median(e.points[second], axis=0)
+        viewport = self.canvas.plot.viewport()
+        pos = self.canvas.view_to_widget(*target)
+        event = QMouseEvent(QEvent.Type.MouseMove, pos, QPointF(viewport.mapToGlobal(pos.toPoint())),
+                            Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+        QApplication.sendEvent(viewport, event)
+
+    def shutdown(self) -> None:
+        self.explorer.shutdown()
+
+
+def _scrolling(widget: QWidget) -> QScrollArea:
+    area = QScrollArea()
+    area.setWidget(widget)
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+    return area
+
+
+def _dock(window, title: str, name: str, widget: QWidget) -> QDockWidget:
+    dock = QDockWidget(title, window)
+    dock.setObjectName(name)
+    dock.setWidget(widget)
+    window.add_dock(dock, RIGHT)
+    return dock
+
+
+def install(window) -> ExploreTools:
+    """Put the canvas in the "Latent space" tab; the preview on the right with the lattice,
+    mixer and interpolation tabbed below it; the exports in the Export menu."""
+    explorer = Explorer(window.session, window)
+    canvas = LatentCanvas(explorer)
+    canvas.setObjectName("latentCanvas")
+    tabs = window.central_tabs
+    placeholder = getattr(window, "latent_placeholder", None)
+    index = max(tabs.indexOf(placeholder), 0) if placeholder is not None else 0
+    title = tabs.tabText(index) or "Latent space"
+    if tabs.count():
+        tabs.removeTab(index)
+    tabs.insertTab(index, canvas, title)
+    tabs.setCurrentIndex(index)
+    if placeholder is not None:
+        placeholder.deleteLater()
+        window.latent_placeholder = canvas
+
+    preview = DecoderPreview(explorer)
+    lattice = LatticePanel(explorer)
+    mixer = AttributeMixer(explorer)
+    interpolation = InterpolationPanel(explorer)
+    docks = {
+        "preview": _dock(window, "Decoder", "decoderDock", preview),
+        "lattice": _dock(window, "Lattice", "latticeDock", lattice),
+        "mixer": _dock(window, "Attribute Mixer", "mixerDock", _scrolling(mixer)),
+        "interpolation": _dock(window, "Interpolation", "interpolationDock", _scrolling(interpolation)),
+    }
+    window.setCorner(Qt.Corner.BottomRightCorner, RIGHT)  # the tools take the full height
+    window.splitDockWidget(docks["preview"], docks["lattice"], Qt.Orientation.Vertical)
+    window.tabifyDockWidget(docks["lattice"], docks["mixer"])
+    window.tabifyDockWidget(docks["mixer"], docks["interpolation"])
+    for key in ("lattice", "interpolation"):
+        panel = lattice if key == "lattice" else interpolation
+        docks[key].visibilityChanged.connect(panel.set_on_screen)
+    docks["lattice"].raise_()
+    window.resizeDocks([docks["preview"]], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["preview"], docks["lattice"]], [340, 430], Qt.Orientation.Vertical)
+
+    export = ExportController(explorer, canvas, lattice, mixer, interpolation, window)
+    export.add_to_menu(window.export_menu)
+
+    tools = ExploreTools(explorer, canvas, preview, lattice, mixer, interpolation, export, docks)
+    window.explore = tools
+    app = QApplication.instance()
+    if app is not None:
+        app.aboutToQuit.connect(explorer.shutdown)
+    return tools

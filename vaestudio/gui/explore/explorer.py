@@ -1,0 +1,242 @@
+"""What every latent tool shares: the snapshot being explored, the encodings of its validation
+split, the 2-D view, the point under the cursor and the pinned points.
+
+The panels never talk to each other; they read an `Explorer` and listen to its signals, the
+way the window's panels use the `Session`. Encoding runs in the `JobRunner` after every
+epoch (latest request wins), always on the session's snapshot (a CPU copy), never on the
+model being trained.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal, Slot
+
+from ...core.latent import (DEFAULT_COVERAGE, Circle, Encodings, Projection, decode_batch, encode_split,
+                            latent_circle, make_projection)
+from .jobs import JobRunner
+
+SPLIT = "validation"
+MAX_PINS = 2
+
+
+@dataclass(frozen=True, eq=False)
+class Pin:
+    """A clicked point: its latent vector, where it is in the view, and the nearest encoding."""
+
+    z: np.ndarray  # float32 (D,)
+    view: np.ndarray  # (2,)
+    nearest: int  # row of the encodings (= image index in the split); -1 when there are none
+
+
+class Explorer(QObject):
+    decoder_changed = Signal()  # `model` replaced (a new snapshot, or None)
+    encodings_changed = Signal()  # `encodings` replaced (or cleared)
+    view_changed = Signal()  # `projection`, `points` and `circle` replaced
+    hover_changed = Signal()  # `hover_z` moved
+    pins_changed = Signal()
+    lattice_overlay_changed = Signal()  # `lattice_overlay`: a Lattice to draw, or None
+    path_overlay_changed = Signal()  # `path_overlay`: (k, 2) view points to draw, or None
+    busy_changed = Signal(bool)  # encoding in progress
+    message = Signal(str)  # a problem worth showing (a failed encoding)
+
+    def __init__(self, session, parent: Optional[QObject] = None):
+        super().__init__(parent)
+        self.session = session
+        self.runner = JobRunner(self)
+        self.runner.finished.connect(self._on_job)
+        self.runner.failed.connect(self._on_job_failed)
+        self.model = None  # the AutoEncoder CPU copy being explored
+        self.encodings: Optional[Encodings] = None
+        self.projection: Optional[Projection] = None
+        self.points: Optional[np.ndarray] = None  # (N, 2) view coordinates of the encodings
+        self.circle: Optional[Circle] = None  # the coverage circle in view coordinates
+        self.dims: tuple[int, int] = (0, 1)
+        self.pca = False
+        self.coverage = DEFAULT_COVERAGE
+        self.hover_z: Optional[np.ndarray] = None
+        self.hover_view: Optional[np.ndarray] = None
+        self.pins: list[Pin] = []
+        self.lattice_overlay = None
+        self.path_overlay: Optional[np.ndarray] = None
+        self.busy = False
+        session.snapshot_changed.connect(self._on_snapshot)
+        session.model_changed.connect(self._on_model)
+        session.dataset_changed.connect(self._on_dataset)
+        if session.snapshot is not None:
+            self._on_snapshot(session.snapshot)
+
+    # -- what panels ask ----------------------------------------------------------------
+    @property
+    def dataset(self):
+        return self.session.dataset
+
+    @property
+    def ready(self) -> bool:
+        """Encodings and a view exist: the canvas, lattice and mixer have something to show."""
+        return self.encodings is not None and self.projection is not None
+
+    @property
+    def latent_dim(self) -> int:
+        return int(self.model.config.latent_dim) if self.model is not None else 0
+
+    def decode(self, z) -> np.ndarray:
+        """Decode in the calling thread (one hover point: ~0.1 ms for an MLP, ~4 ms for a conv)."""
+        return decode_batch(self.model, z)
+
+    def split_images(self) -> np.ndarray:
+        return self.dataset.split(SPLIT).images
+
+    def image(self, index: int) -> np.ndarray:
+        """uint8 (C, H, W) image `index` of the explored split."""
+        return np.asarray(self.split_images()[int(index)])
+
+    def describe_image(self, index: int) -> str:
+        enc = self.encodings
+        text = f"#{index}"
+        if enc is not None and enc.labels is not None:
+            lab = int(enc.labels[index])
+            names = enc.label_names
+            text += f" · {names[lab] if names and 0 <= lab < len(names) else lab}"
+        return text
+
+    def nearest(self, view_point) -> int:
+        """The encoding nearest `view_point` in the view (what the user sees under the cursor)."""
+        if self.points is None or len(self.points) == 0:
+            return -1
+        d = self.points - np.asarray(view_point, dtype=np.float32)
+        return int(np.einsum("ij,ij->i", d, d).argmin())
+
+    # -- what the canvas and panels tell ------------------------------------------------
+    def hover_at(self, view_point) -> None:
+        if self.projection is None:
+            return
+        self.hover_view = np.asarray(view_point, dtype=np.float64)
+        self.hover_z = self.projection.to_latent(self.hover_view)
+        self.hover_changed.emit()
+
+    def pin_at(self, view_point) -> Pin:
+        """Pin the point under the cursor; the two newest pins are kept (for interpolation)."""
+        pin = self._pin_for(self.projection.to_latent(np.asarray(view_point, dtype=np.float64)))
+        self.pins = (self.pins + [pin])[-MAX_PINS:]
+        self.pins_changed.emit()
+        return pin
+
+    def clear_pins(self) -> None:
+        self.pins = []
+        self.pins_changed.emit()
+
+    def set_view(self, dims: Optional[tuple[int, int]] = None, pca: Optional[bool] = None) -> None:
+        """Show coordinates `dims`, or the PCA plane."""
+        if dims is not None:
+            self.dims = (int(dims[0]), int(dims[1]))
+        if pca is not None:
+            self.pca = bool(pca)
+        self._update_view()
+
+    def set_lattice_overlay(self, lattice) -> None:
+        self.lattice_overlay = lattice
+        self.lattice_overlay_changed.emit()
+
+    def set_path_overlay(self, points) -> None:
+        self.path_overlay = None if points is None else np.asarray(points)
+        self.path_overlay_changed.emit()
+
+    def request_encoding(self) -> None:
+        """Encode the split with the current snapshot in the worker (supersedes a running one)."""
+        model, dataset = self.model, self.dataset
+        if model is None or dataset is None:
+            return
+        if tuple(model.config.image_shape) != tuple(dataset.image_shape):
+            self._clear_encodings()
+            self.message.emit(f"The model takes {_shape(model.config.image_shape)} images but "
+                              f"{dataset.name} has {_shape(dataset.image_shape)}")
+            return
+        self.runner.submit("encode", lambda cancel: encode_split(model, dataset, SPLIT, cancel=cancel))
+        self._set_busy(True)
+
+    def shutdown(self) -> None:
+        self.runner.shutdown()
+
+    # -- session reactions --------------------------------------------------------------
+    @Slot(object)
+    def _on_snapshot(self, snapshot) -> None:
+        if snapshot is None:
+            return
+        if self.model is None or snapshot.config.latent_dim != self.model.config.latent_dim:
+            self.dims, self.pca = (0, 1), False
+        self.model = snapshot
+        self.decoder_changed.emit()
+        self.request_encoding()
+
+    @Slot(object)
+    def _on_model(self, _cfg) -> None:
+        """A new or opened model: what was shown belongs to the old one."""
+        self.runner.discard("encode")
+        self.model = self.session.snapshot
+        self.pins = []
+        self.hover_z = None
+        self._set_busy(False)
+        self._clear_encodings()
+        self.pins_changed.emit()
+        self.decoder_changed.emit()
+
+    @Slot(object)
+    def _on_dataset(self, _dataset) -> None:
+        self.pins = []
+        self.pins_changed.emit()
+        self._clear_encodings()
+        self.request_encoding()
+
+    @Slot(str, object)
+    def _on_job(self, key: str, result) -> None:
+        if key != "encode":
+            return
+        self._set_busy(False)
+        self.encodings = result
+        self._update_view(encodings_changed=True)
+
+    @Slot(str, str)
+    def _on_job_failed(self, key: str, message: str) -> None:
+        if key == "encode":
+            self._set_busy(False)
+            self.message.emit(f"Encoding failed: {message}")
+
+    # -- internals ----------------------------------------------------------------------
+    def _clear_encodings(self) -> None:
+        self.encodings = self.projection = self.points = self.circle = None
+        self.encodings_changed.emit()
+        self.view_changed.emit()
+
+    def _update_view(self, encodings_changed: bool = False) -> None:
+        enc = self.encodings
+        if enc is None or enc.dim < 2:
+            self.projection = self.points = self.circle = None
+        else:
+            d = enc.dim
+            if not (0 <= self.dims[0] < d and 0 <= self.dims[1] < d) or self.dims[0] == self.dims[1]:
+                self.dims = (0, 1)
+            self.projection = make_projection(enc.codes, dims=self.dims, pca=self.pca)
+            self.points = self.projection.to_view(enc.codes).astype(np.float32)
+            self.circle = latent_circle(enc.codes, self.projection, self.coverage)
+            self.pins = [self._pin_for(p.z) for p in self.pins]  # same latents, new view
+        if encodings_changed:
+            self.encodings_changed.emit()
+        self.view_changed.emit()
+        self.pins_changed.emit()
+
+    def _pin_for(self, z) -> Pin:
+        view = self.projection.to_view(z)
+        return Pin(z=np.asarray(z, dtype=np.float32), view=view, nearest=self.nearest(view))
+
+    def _set_busy(self, busy: bool) -> None:
+        if busy != self.busy:
+            self.busy = busy
+            self.busy_changed.emit(busy)
+
+
+def _shape(shape) -> str:
+    c, h, w = shape
+    return f"{w}×{h}{'' if c == 1 else f'×{c}'}"
