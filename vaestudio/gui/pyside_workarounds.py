@@ -5,6 +5,9 @@ void method call, every `Signal.emit`). That is harmless on Python 3.12+, where 
 are immortal, but on 3.11 each call lowers their reference counts until Python aborts with
 "Fatal Python error: none_dealloc" -- after about 5,000 calls, i.e. seconds into training.
 `immortalise_singletons` raises the three counts so far that they never reach zero.
+
+pyproject.toml keeps 6.12 off Python < 3.12 (6.11.3 was measured clean); this guard is for an
+environment that has 6.12 anyway, and does nothing elsewhere.
 """
 from __future__ import annotations
 
@@ -13,9 +16,19 @@ import sys
 _BOOST = 1 << 40  # a trillion leaked references before the count could reach zero
 
 
+def broken_pyside() -> bool:
+    """True for the PySide6 releases known to leak references to None/True/False."""
+    import PySide6
+
+    return PySide6.__version__.startswith("6.12.")
+
+
 def immortalise_singletons() -> bool:
-    """Make None, True and False effectively immortal on CPython < 3.12; True if it did."""
-    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+    """Make None, True and False effectively immortal under PySide6 6.12 on CPython < 3.12.
+
+    Returns True if it did.
+    """
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython" or not broken_pyside():
         return False
     import ctypes
 
