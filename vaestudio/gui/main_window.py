@@ -409,6 +409,9 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         """Stop all background work and wait for it (no thread outlives the window)."""
         self.controller.shutdown()
         self.loader.shutdown()
+        explore = getattr(self, "explore", None)
+        if explore is not None:
+            explore.shutdown()
         if self._torch_worker is not None:
             self._torch_worker.join()
             self._torch_worker = None
