@@ -95,6 +95,7 @@ def test_menus_shortcuts_and_layout(window):
     assert w.open_model_action.shortcut().toString() == "Ctrl+O"
     assert w.save_model_action.shortcut().toString() == "Ctrl+S"
     assert w.start_action.shortcut().toString() == "Ctrl+R"
+    assert not w.quit_action.shortcut().isEmpty()
     dataset_texts = [a.text() for a in w.open_dataset_menu.actions() if a.text()]
     assert "MNIST Family" in dataset_texts
     assert {"CelebA folder...", "Image folder...", "Arrays (.npz)..."} <= set(dataset_texts)

@@ -96,6 +96,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
                                       "saveModelAsAction")
         self.quit_action = _action(self, "&Quit", self.close, QKeySequence.StandardKey.Quit, "quitAction")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        if self.quit_action.shortcut().isEmpty():  # the platform theme defines none (Windows, offscreen)
+            self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.start_action = _action(self, "&Start", self.start_training, "Ctrl+R", "startAction",
                                     "Train the model for the chosen number of epochs")
         self.pause_action = _action(self, "&Pause", self.toggle_pause, "Ctrl+P", "pauseAction",
