@@ -26,16 +26,16 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from vaestudio.core.config import ModelConfig, TrainConfig  # noqa: E402
+from vaestudio.core.config import TrainConfig  # noqa: E402
 from vaestudio.core.data.base import array_dataset  # noqa: E402
 from vaestudio.core.latent import Encodings  # noqa: E402
-from vaestudio.core.models import build_model  # noqa: E402
+from vaestudio.core.kinds import build_model, make_model_config  # noqa: E402
 
 MODELS = {
-    "MNIST MLP 784-500-250-2": ModelConfig(kind="vae", arch="mlp", image_shape=(1, 28, 28), latent_dim=2,
-                                           hidden=(500, 250)),
-    "conv 64x64x3, latent 100": ModelConfig(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
-                                            conv_width=32),
+    "MNIST MLP 784-500-250-2": make_model_config(kind="vae", arch="mlp", image_shape=(1, 28, 28), latent_dim=2,
+                                                 hidden=(500, 250)),
+    "conv 64x64x3, latent 100": make_model_config(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
+                                                  conv_width=32),
 }
 
 
@@ -121,13 +121,14 @@ class BackgroundTraining:
     """The MNIST MLP training on random digits in a thread, as the window's worker does."""
 
     def __init__(self):
+        from vaestudio.core.run import Run
         from vaestudio.core.training import Trainer
 
         rng = np.random.default_rng(1)
         data = array_dataset(rng.integers(0, 256, (20_000, 1, 28, 28), dtype=np.uint8), name="noise")
-        model = build_model(MODELS["MNIST MLP 784-500-250-2"])
-        self.trainer = Trainer(model, data, TrainConfig(epochs=1000, batch_size=100, device="cpu"))
-        self.thread = threading.Thread(target=self.trainer.run, daemon=True)
+        run = Run.new(MODELS["MNIST MLP 784-500-250-2"], TrainConfig(epochs=1000, batch_size=100, device="cpu"))
+        self.trainer = Trainer(run, data)
+        self.thread = threading.Thread(target=self.trainer.train, daemon=True)
 
     def __enter__(self):
         self.thread.start()

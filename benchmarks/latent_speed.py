@@ -13,13 +13,12 @@ import time
 import numpy as np
 import torch
 
-from vaestudio.core.config import ModelConfig
+from vaestudio.core.kinds import build_model, make_model_config
 from vaestudio.core.latent import encode_images, latent_lattice
-from vaestudio.core.models import build_model
 
 MODELS = {
-    "784-400-20": ModelConfig(kind="vae", latent_dim=20, hidden=(400,)),
-    "784-500-250-2": ModelConfig(kind="vae", latent_dim=2, hidden=(500, 250)),
+    "784-400-20": make_model_config(kind="vae", latent_dim=20, hidden=(400,)),
+    "784-500-250-2": make_model_config(kind="vae", latent_dim=2, hidden=(500, 250)),
 }
 
 
@@ -47,7 +46,7 @@ def main(argv=None) -> None:
         model = build_model(cfg).eval()
         enc = median_seconds(lambda: encode_images(model, images), args.repeats)
         codes, _ = encode_images(model, images[:10_000])
-        snapshot = model.decoder_snapshot()
+        snapshot = model.cpu_copy()
         lat = median_seconds(lambda: latent_lattice(codes, n=15).decode(snapshot), args.repeats)
         print(f"{name:>14}: encode 70,000 images {enc * 1000:7.1f} ms  |  15x15 lattice "
               f"(circle + decode) {lat * 1000:6.2f} ms")

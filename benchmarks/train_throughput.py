@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import struct
 import sys
 import tempfile
 import time
@@ -97,24 +96,24 @@ def run_textbook(root: Path, epochs: int, device: torch.device) -> dict:
 
 
 def run_ours(root: Path, epochs: int, device: torch.device) -> dict:
-    from vaestudio.core.config import ModelConfig, TrainConfig
+    from vaestudio.core.config import TrainConfig
     from vaestudio.core.data.base import Split
     from vaestudio.core.data.registry import open_dataset
+    from vaestudio.core.kinds import make_model_config
     from vaestudio.core.metrics import evaluate
-    from vaestudio.core.models import build_model
+    from vaestudio.core.run import Run
     from vaestudio.core.training import Trainer
 
     ds = open_dataset("mnist", root=str(root))
     # train on the official 60,000 (our split holds 10,000 of them out for validation)
     ds.train = Split(np.concatenate([ds.train.images, ds.validation.images]))
     ds.validation = Split(ds.validation.images[:0])
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(kind="vae", arch="mlp", latent_dim=20, hidden=(400,)))
+    run = Run.new(make_model_config(kind="vae", arch="mlp", latent_dim=20, hidden=(400,)),
+                  TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, seed=0, device=str(device)))
     rates = []
-    trainer = Trainer(model, ds, TrainConfig(epochs=epochs, batch_size=128, lr=1e-3, seed=0, device=str(device)),
-                      [lambda e: rates.append(e.samples_per_s) if e.kind == "epoch" else None])
-    trainer.run()
-    res = evaluate(model, ds.test.images, batch_size=1000)
+    trainer = Trainer(run, ds, [lambda e: rates.append(e.record["samples_per_s"]) if e.kind == "epoch" else None])
+    trainer.train()
+    res = evaluate(run.model, ds.test.images, batch_size=1000)
     return {"samples_per_s": statistics.median(rates), "samples_per_s_each_epoch": rates,
             "test_loss": res["neg_elbo"]}
 
@@ -141,26 +140,18 @@ def spread(result: dict) -> str:
     return f"epochs {min(r):,.0f}..{max(r):,.0f}"
 
 
-def write_idx(path: Path, arr: np.ndarray) -> None:
-    arr = np.ascontiguousarray(arr, dtype=np.uint8)
-    code = 0x08
-    header = struct.pack(">HBB", 0, code, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape)
-    with open(path, "wb") as f:
-        f.write(header + arr.tobytes())
-
-
 def digits_as_mnist(root: Path) -> None:
     from vaestudio.core.data.registry import open_dataset
+    from vaestudio.core.data.sample_files import write_idx
 
     ds = open_dataset("digits")
     raw = root / "MNIST" / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
     train_x = np.concatenate([ds.train.images, ds.validation.images])[:, 0]
     train_y = np.concatenate([ds.train.labels, ds.validation.labels])
     write_idx(raw / "train-images-idx3-ubyte", train_x)
-    write_idx(raw / "train-labels-idx1-ubyte", train_y)
+    write_idx(raw / "train-labels-idx1-ubyte", train_y.astype(np.uint8))
     write_idx(raw / "t10k-images-idx3-ubyte", ds.test.images[:, 0])
-    write_idx(raw / "t10k-labels-idx1-ubyte", ds.test.labels)
+    write_idx(raw / "t10k-labels-idx1-ubyte", ds.test.labels.astype(np.uint8))
 
 
 def main() -> int:

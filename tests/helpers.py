@@ -1,9 +1,12 @@
 """Small data and models shared by tests."""
 from __future__ import annotations
 
+import pathlib
+
 import numpy as np
 
 from vaestudio.core.data.base import array_dataset
+from vaestudio.core.data.sample_files import write_idx
 
 
 def blob_images(n: int = 600, size: int = 12, channels: int = 1, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -27,28 +30,15 @@ def blob_dataset(n: int = 600, size: int = 12, channels: int = 1, seed: int = 0)
     return array_dataset(imgs, labels, name="blobs", label_names=["TL", "TR", "BL", "BR"])
 
 
-def write_idx(path, arr: np.ndarray, gz: bool = False) -> None:
-    """An IDX file as MNIST ships them: big-endian header (0, 0x08 ubyte, ndim, dims), then bytes."""
-    import gzip
-    import struct
-
-    arr = np.ascontiguousarray(arr, dtype=np.uint8)
-    data = struct.pack(">HBB", 0, 0x08, arr.ndim) + struct.pack(f">{arr.ndim}I", *arr.shape) + arr.tobytes()
-    path = str(path) + (".gz" if gz else "")
-    with (gzip.open if gz else open)(path, "wb") as f:
-        f.write(data)
-
-
 def write_mnist_folder(root, n_train: int = 600, n_test: int = 100, folder: str = "MNIST", gz: bool = False,
                        seed: int = 0):
-    """A torchvision-layout MNIST folder (`root/MNIST/raw/*-ubyte`) of 28x28 blob images."""
-    import pathlib
-
+    """A torchvision-layout MNIST folder (`root/MNIST/raw/*-ubyte`, or `*-ubyte.gz`) of 28x28 blob images."""
     raw = pathlib.Path(root) / folder / "raw"
-    raw.mkdir(parents=True, exist_ok=True)
     imgs, labels = blob_images(n_train + n_test, size=28, seed=seed)
-    write_idx(raw / "train-images-idx3-ubyte", imgs[:n_train, 0], gz)
-    write_idx(raw / "train-labels-idx1-ubyte", labels[:n_train], gz)
-    write_idx(raw / "t10k-images-idx3-ubyte", imgs[n_train:, 0], gz)
-    write_idx(raw / "t10k-labels-idx1-ubyte", labels[n_train:], gz)
+    labels = labels.astype(np.uint8)
+    ext = ".gz" if gz else ""
+    write_idx(raw / f"train-images-idx3-ubyte{ext}", imgs[:n_train, 0])
+    write_idx(raw / f"train-labels-idx1-ubyte{ext}", labels[:n_train])
+    write_idx(raw / f"t10k-images-idx3-ubyte{ext}", imgs[n_train:, 0])
+    write_idx(raw / f"t10k-labels-idx1-ubyte{ext}", labels[n_train:])
     return raw

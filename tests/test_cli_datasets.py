@@ -7,7 +7,7 @@ import pytest
 from vaestudio.cli import main
 from vaestudio.core.data.base import DatasetSpec
 from vaestudio.core.data.sample_files import write_celeba, write_idx_set, write_image_folder
-from vaestudio.verbs.datasets import add_data_args, dataset_from_args
+from vaestudio.verbs.data_args import add_data_args, dataset_from_args
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +23,9 @@ def test_list(capsys, tmp_path):
                  "folder", "npz"):
         assert f"\n{name} " in out
     assert str(tmp_path / "data") in out and "MNIST/raw/" in out and "img_align_celeba/" in out
+    assert "n_test=10000, validation=auto" in out and "--data-option KEY=VALUE" in out
+    words = " ".join(out.split())
+    assert "a count (0: no validation split" in words and "a fraction below 1" in words
 
 
 @pytest.mark.parametrize("argv", [["datasets", "--help"], ["datasets", "show", "--help"]])
@@ -70,8 +73,22 @@ def test_show_digits_small(capsys):
     assert "train 500, validation 100, test 100" in capsys.readouterr().out
 
 
+def test_show_mnist_with_a_validation_option(capsys, tmp_path):
+    write_idx_set(tmp_path / "MNIST" / "raw", 120, 30)
+    for option, counts in (("validation=0", "train 120, validation 0, test 30"),
+                           ("validation=40", "train 80, validation 40, test 30"),
+                           ("validation=0.25", "train 90, validation 30, test 30")):
+        assert main(["datasets", "show", "mnist", "--data-root", str(tmp_path), "--data-option", option]) == 0
+        out = capsys.readouterr().out
+        assert counts in out and f"options: {option}" in out
+
+
 @pytest.mark.parametrize("argv, words", [
     (["datasets", "show", "mnist"], "MNIST files not found"),
+    (["datasets", "show", "digits", "--data-option", "validation=-3"],
+     "option validation='-3' of digits must not be negative"),
+    (["datasets", "show", "digits", "--data-option", "n_train=600", "--data-option", "validation=1.2"],
+     "is a fraction of 1 or more"),
     (["datasets", "show", "folder"], "needs --data-root"),
     (["datasets", "show", "digits", "--data-option", "sizes"], "needs KEY=VALUE"),
     (["datasets", "show", "digits", "--data-option", "size=3"], "unknown option size for digits"),
@@ -110,9 +127,9 @@ def test_data_args_and_dataset_from_args(tmp_path):
 def test_dataset_from_args_falls_back_to_saved_spec_then_digits(tmp_path):
     saved = DatasetSpec("digits", None, {"seed": 2, "n_train": 600, "n_test": 100})
     ds = dataset_from_args(parse([]), default_spec=saved)
-    assert ds.spec == saved
+    assert ds.spec == DatasetSpec("digits", None, {**saved.options, "validation": "auto"})
     more = dataset_from_args(parse(["--data-option", "n_test=200"]), default_spec=saved)
-    assert more.spec.options == {"seed": 2, "n_train": 600, "n_test": 200}
+    assert more.spec.options == {"seed": 2, "n_train": 600, "n_test": 200, "validation": "auto"}
     write_idx_set(tmp_path / "MNIST" / "raw", 60, 12)
     other = dataset_from_args(parse(["--dataset", "mnist", "--data-root", str(tmp_path)]), default_spec=saved)
     assert other.name == "mnist"

@@ -1,41 +1,38 @@
 """The latent verbs end to end on small trained runs: digits (labels) and faces (attributes)."""
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from test_animation import gif_timing
 from vaestudio.cli import main
-from vaestudio.core.checkpoint import load_checkpoint, save_checkpoint
-from vaestudio.core.config import ModelConfig, TrainConfig
+from vaestudio.core.config import TrainConfig
 from vaestudio.core.data.registry import open_dataset
+from vaestudio.core.kinds import make_model_config
 from vaestudio.core.latent import decode_batch, encode_split, latent_lattice, make_projection
-from vaestudio.core.models import build_model
 from vaestudio.core.render import to_uint8_hwc
+from vaestudio.core.run import Run
 from vaestudio.core.training import Trainer
 
 
-def train_run(folder, dataset, cfg: ModelConfig, epochs: int):
-    torch.manual_seed(0)
-    model = build_model(cfg)
-    tcfg = TrainConfig(epochs=epochs, batch_size=50, lr=2e-3, device="cpu")
-    assert Trainer(model, dataset, tcfg).run().status == "finished"
-    save_checkpoint(folder / "model.pt", model, train_config=tcfg, dataset_spec=dataset.spec, epoch=epochs)
+def train_run(folder, dataset, cfg, epochs: int):
+    run = Run.new(cfg, TrainConfig(epochs=epochs, batch_size=50, lr=2e-3, seed=0, device="cpu"))
+    assert Trainer(run, dataset).train().status == "finished"
+    run.save(folder)
     return str(folder)
 
 
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory):
     ds = open_dataset("digits", n_train=600, n_test=200)
-    cfg = ModelConfig(kind="vae", latent_dim=3, hidden=(64,))
+    cfg = make_model_config(kind="vae", latent_dim=3, hidden=(64,))
     return train_run(tmp_path_factory.mktemp("digits"), ds, cfg, epochs=2), ds
 
 
 @pytest.fixture(scope="module")
 def faces_run(tmp_path_factory):
     ds = open_dataset("faces", n=400)
-    cfg = ModelConfig(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=8, conv_width=4,
-                      likelihood="gaussian")
+    cfg = make_model_config(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=8, conv_width=4,
+                            likelihood="gaussian")
     return train_run(tmp_path_factory.mktemp("faces"), ds, cfg, epochs=1), ds
 
 
@@ -45,7 +42,7 @@ def test_encode_writes_the_split_codes_with_labels(digits_run, tmp_path, capsys)
     assert main(["encode", run, "--split", "test", "--out", str(out)]) == 0
     assert "encoded 200 digits test images to 3-D mu(x)" in capsys.readouterr().out
     with np.load(out) as z:
-        expected = encode_split(load_checkpoint(run).model, ds, "test")
+        expected = encode_split(Run.load(run).model, ds, "test")
         np.testing.assert_allclose(z["codes"], expected.codes, atol=1e-5)
         np.testing.assert_array_equal(z["labels"], ds.test.labels)
         assert z["logvar"].shape == (200, 3) and list(z["label_names"]) == ds.label_names
@@ -68,7 +65,7 @@ def test_lattice_grid_holds_the_decoded_sites(digits_run, tmp_path):
     assert main(["lattice", run, "--n", "5", "--dims", "0", "2", "--coverage", "0.9", "--out", str(out)]) == 0
     grid = np.asarray(Image.open(out).convert("L"))
     assert grid.shape == (5 * 28 + 6, 5 * 28 + 6)
-    model = load_checkpoint(run).model
+    model = Run.load(run).model
     codes = encode_split(model, ds, "validation").codes
     lat = latent_lattice(codes, 5, make_projection(codes, dims=(0, 2)), coverage=0.9)
     expected = to_uint8_hwc(decode_batch(model, lat.latents))[..., 0]
@@ -139,9 +136,25 @@ def test_interpolate_to_gif_png_and_mp4(digits_run, tmp_path, capsys):
       "--out", "x.png"], "one --weight per --attribute"),
     (["interpolate", "RUN", "--from", "0", "--to", "1", "--out", "x.avi"], "cannot write .avi"),
     (["lattice", "RUN", "--dims", "0", "3", "--out", "x.png"], "two different latent coordinates"),
+    (["lattice", "RUN", "--data-option", "validation=0", "--out", "x.png"],
+     "the validation split of digits is empty (it was opened with validation=0); choose another with --split"),
+    (["scatter", "RUN", "--data-option", "validation=0", "--out", "x.png"],
+     "choose another with --split"),
+    (["attribute", "RUN", "--data-option", "validation=0", "--attribute", "7", "--image", "0", "--out", "x.png"],
+     "the validation split of digits is empty (it was opened with validation=0); choose another with "
+     "--vector-split"),
+    (["encode", "RUN", "--data-option", "validation=0", "--split", "validation", "--out", "x.npz"],
+     "the validation split of digits is empty"),
 ])
 def test_bad_requests_print_one_line_and_exit_2(digits_run, tmp_path, capsys, argv, message):
     argv = [digits_run[0] if a == "RUN" else (str(tmp_path / a) if a.startswith("x.") else a) for a in argv]
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert message in err and len(err.splitlines()) == 1
+
+
+def test_lattice_on_another_split_when_there_is_no_validation(digits_run, tmp_path, capsys):
+    out = tmp_path / "l.png"
+    assert main(["lattice", digits_run[0], "--data-option", "validation=0", "--split", "train", "--n", "3",
+                 "--out", str(out)]) == 0
+    assert "of 600 train codes" in capsys.readouterr().out and out.exists()

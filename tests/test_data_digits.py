@@ -34,7 +34,7 @@ def test_open_small_set_splits_and_prefix(fresh_cache):
     assert np.array_equal(ds.train.labels[:1000], first_lab)
     second_img, _ = digit_block(0, 0, 1)
     assert np.array_equal(np.asarray(ds.validation.images), second_img[:200])
-    assert ds.spec.options == {"seed": 0, "n_train": 1200, "n_test": 300}
+    assert ds.spec.options == {"seed": 0, "n_train": 1200, "n_test": 300, "validation": "auto"}
 
 
 def test_second_open_reads_the_cache(fresh_cache, monkeypatch):

@@ -51,10 +51,10 @@ def test_emnist_balanced_is_transposed_upright(tmp_path):
     assert len(ds.label_names) == 47 and ds.label_names[10] == "A" and ds.label_names[-1] == "t"
     assert (ds.test.images[:, 0, 5, 0] == 255).all()  # the file's (row 0, col 5) marker, transposed
     assert np.array_equal(ds.test.images[:, 0], arrays["test_images"].transpose(0, 2, 1))
-    assert ds.spec.options == {"split": "balanced"}
+    assert ds.spec.options == {"split": "balanced", "validation": "auto"}
     write_idx_set(raw, 60, 12, prefix=("emnist-digits-train", "emnist-digits-test"))
     digits = open_dataset("emnist", tmp_path, split="digits")
-    assert len(digits.label_names) == 10 and digits.spec.options == {"split": "digits"}
+    assert len(digits.label_names) == 10 and digits.spec.options == {"split": "digits", "validation": "auto"}
     with pytest.raises(DataError, match="split must be one of balanced, digits"):
         open_dataset("emnist", tmp_path, split="letters")
 

@@ -33,7 +33,7 @@ def test_default_root_comes_from_the_environment(tmp_path, monkeypatch):
 def test_spec_round_trip_with_options(tmp_path, monkeypatch):
     monkeypatch.setenv("VAESTUDIO_CACHE", str(tmp_path))
     ds = open_dataset("digits", n_train="600", n_test=100, seed=3)
-    assert ds.spec == DatasetSpec("digits", None, {"seed": 3, "n_train": 600, "n_test": 100})
+    assert ds.spec == DatasetSpec("digits", None, {"seed": 3, "n_train": 600, "n_test": 100, "validation": "auto"})
     saved = DatasetSpec.from_dict(ds.spec.to_dict())
     again = open_dataset(saved)
     assert np.array_equal(np.asarray(again.train.images), np.asarray(ds.train.images))
@@ -51,7 +51,7 @@ def test_relative_root_is_stored_absolute(tmp_path, monkeypatch):
 def test_unknown_names_and_options_are_clear():
     with pytest.raises(DataError, match="unknown data set 'imagenet'; choose one of digits"):
         open_dataset("imagenet")
-    with pytest.raises(DataError, match=r"unknown option colour for digits \(options: seed, n_train, n_test\)"):
+    with pytest.raises(DataError, match=r"unknown option colour for digits \(options: seed, n_train, n_test, validation\)"):
         open_dataset("digits", colour=True)
     with pytest.raises(DataError, match="unknown option size for mnist"):
         resolve_options("mnist", {"size": 3})

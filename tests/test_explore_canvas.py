@@ -156,7 +156,9 @@ def test_a_new_snapshot_re_encodes_and_redraws_the_cloud(qtbot, canvas):
     e = canvas.explorer
     old = e.points.copy()
     trained = tiny_model(seed=7)
-    e.session.add_epoch({"epoch": 1}, trained.cpu_copy())
+    from vaestudio.core.config import TrainConfig
+    from vaestudio.core.run import Run
+    e.session.epoch_finished({"epoch": 1}, Run(trained.config, TrainConfig(device="cpu"), trained.cpu_copy()))
     qtbot.waitUntil(lambda: e.points is not None and not np.array_equal(e.points, old), timeout=5000)
     assert e.model is e.session.snapshot
     rows = canvas._class_rows[2]

@@ -21,7 +21,9 @@ def window(qtbot, tmp_path, monkeypatch):
     qtbot.waitExposed(w)
     w.session.set_dataset(blob_dataset(300))
     model = tiny_model()
-    w.session.set_model(model, snapshot=model.cpu_copy())
+    from vaestudio.core.config import TrainConfig
+    from vaestudio.core.run import Run
+    w.session.set_run(Run(model.config, TrainConfig(device="cpu"), model))
     qtbot.waitUntil(lambda: w.explore.explorer.ready, timeout=10_000)
     yield w
     w.session.set_dirty(False)

@@ -8,9 +8,8 @@ import pytest
 import torch
 
 from test_explore_support import finish, make_explorer, make_session, region_mean
-from vaestudio.core.config import ModelConfig
 from vaestudio.core.data.base import array_dataset
-from vaestudio.core.models import build_model
+from vaestudio.core.kinds import build_model, make_model_config
 
 SIZE = 8
 REGION = (slice(0, 4), slice(0, 4))
@@ -29,8 +28,8 @@ def planted_dataset(n: int = 400, seed: int = 0):
 
 def planted_model():
     """encoder: z0 = mean brightness of the quarter; decoder: quarter logits = 12 z0 - 6."""
-    model = build_model(ModelConfig(kind="ae", arch="mlp", image_shape=(1, SIZE, SIZE), latent_dim=2,
-                                    hidden=(2,))).eval()
+    model = build_model(make_model_config(kind="ae", arch="mlp", image_shape=(1, SIZE, SIZE), latent_dim=2,
+                                          hidden=(2,))).eval()
     mask = torch.zeros(SIZE, SIZE)
     mask[:4, :4] = 1.0 / 16
     with torch.no_grad():

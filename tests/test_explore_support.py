@@ -10,14 +10,15 @@ from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
 from helpers import blob_dataset
-from vaestudio.core.config import ModelConfig
-from vaestudio.core.models import build_model
+from vaestudio.core.config import TrainConfig
+from vaestudio.core.kinds import build_model, make_model_config
+from vaestudio.core.run import Run
 
 
 def tiny_model(latent_dim: int = 2, size: int = 12, seed: int = 0):
     torch.manual_seed(seed)
-    return build_model(ModelConfig(kind="vae", arch="mlp", image_shape=(1, size, size),
-                                   latent_dim=latent_dim, hidden=(24,))).eval()
+    return build_model(make_model_config(kind="vae", arch="mlp", image_shape=(1, size, size),
+                                         latent_dim=latent_dim, hidden=(24,))).eval()
 
 
 def make_session(dataset=None, model=None):
@@ -26,7 +27,7 @@ def make_session(dataset=None, model=None):
     session = Session()
     session.set_dataset(dataset if dataset is not None else blob_dataset(300))
     model = model if model is not None else tiny_model()
-    session.set_model(model, snapshot=model.cpu_copy())
+    session.set_run(Run(model.config, TrainConfig(device="cpu"), model))  # its snapshot: model.cpu_copy()
     return session
 
 

@@ -11,8 +11,10 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from vaestudio.core.config import ModelConfig, TrainConfig, presets  # noqa: E402
+from vaestudio.core.config import TrainConfig, presets  # noqa: E402
 from vaestudio.core.errors import Cancelled, ConfigError, DataError  # noqa: E402
+from vaestudio.core.kinds import make_model_config  # noqa: E402
+from vaestudio.core.run import Run  # noqa: E402
 from vaestudio.gui import autosave  # noqa: E402
 from vaestudio.gui.loss_plot import LossPlot  # noqa: E402
 from vaestudio.gui.model_form import ModelSettingsForm, parse_hidden  # noqa: E402
@@ -130,11 +132,16 @@ def window_parent(qtbot):
 def test_settings_form_round_trips_configs_and_applies_presets(qtbot):
     form = ModelSettingsForm()
     qtbot.addWidget(form)
-    cfg = ModelConfig(kind="ae", arch="mlp", image_shape=(1, 28, 28), latent_dim=7, hidden=(64, 16),
-                      likelihood="gaussian", beta=1.0, kl_warmup_epochs=0)
+    cfg = make_model_config(kind="ae", arch="mlp", image_shape=(1, 28, 28), latent_dim=7, hidden=(64, 16),
+                            likelihood="gaussian")
     form.set_model_config(cfg)
     assert form.model_config((1, 28, 28)) == cfg
-    assert not form.beta.isEnabled()  # no KL term in a plain autoencoder
+    beta, kinds = form.options["beta"]  # built from the VAE's config dataclass
+    assert kinds == {"vae"} and beta.isHidden()  # no KL term in a plain autoencoder
+    vae = make_model_config(kind="vae", image_shape=(1, 28, 28), latent_dim=3, hidden=(8,), beta=2.5,
+                            kl_warmup_epochs=4)
+    form.set_model_config(vae)
+    assert not beta.isHidden() and form.model_config((1, 28, 28)) == vae
     tcfg = TrainConfig(epochs=3, batch_size=64, lr=0.0005, device="cpu")
     form.set_train_config(tcfg)
     assert form.train_config() == tcfg
@@ -162,39 +169,52 @@ def test_hidden_sizes_parse_or_explain():
             parse_hidden(bad)
 
 
-def test_loss_plot_counts_steps_and_epochs(qtbot):
+def _run(kind: str) -> Run:
+    run = Run.new(make_model_config(kind=kind, image_shape=(1, 12, 12), hidden=(8,)), TrainConfig(epochs=3))
+    return run
+
+
+def test_loss_plot_draws_the_runs_own_curve_and_terms(qtbot):
     plot = LossPlot()
     qtbot.addWidget(plot)
-    step = {"epoch": 1, "step": 5, "steps_per_epoch": 10, "loss": 200.0, "recon": 190.0, "kl": 10.0}
-    plot.add_step(step)
-    plot.add_step(dict(step, step=10, loss=150.0))
-    plot.add_epoch({"epoch": 1, "train_loss": 150.0, "train_recon": 140.0, "train_kl": 10.0,
-                    "val_loss": 149.0, "val_recon": 139.0, "val_kl": 10.0})
-    assert plot.point_count() == 2 and plot.point_count("val", "kl") == 1
-    assert plot.train["loss"].x == [0.5, 1.0]
-    history = [{"epoch": e, "train_loss": 100.0 / e, "train_recon": 90.0, "train_kl": 10.0,
-                "val_loss": None, "val_recon": None, "val_kl": None} for e in (1, 2, 3)]
-    plot.set_history(history)
-    assert plot.point_count() == 3 and plot.point_count("val") == 0
+    run = _run("vae")
+    plot.set_run(run)
+    assert [t.name for t in plot.terms] == ["loss", "recon", "kl"] and plot.point_count() == 0
+    run.curve += [{"x": 0.5, "loss": 200.0, "recon": 190.0, "kl": 10.0},
+                  {"x": 1.0, "loss": 150.0, "recon": 140.0, "kl": 10.0}]
+    run.history.append({"epoch": 1, "train_loss": 150.0, "train_recon": 140.0, "train_kl": 10.0,
+                        "val_loss": 149.0, "val_recon": 139.0, "val_kl": 10.0})
+    plot.schedule()
+    qtbot.waitUntil(lambda: plot.point_count() == 2, timeout=2000)
+    assert plot.point_count("val", "kl") == 1
+    assert list(plot.series("loss")[0]) == [0.5, 1.0]
+    # an autoencoder has one term to plot: reconstruction; no KL plot pretending to be zero
+    ae = _run("ae")
+    plot.set_run(ae)
+    assert plot.titles() == ["Reconstruction"] and "kl" not in plot.plots and plot.point_count() == 0
+    plot.set_run(None)
+    assert plot.terms == [] and not plot.empty.isHidden()
 
 
 def test_session_signals(qtbot):
-    from vaestudio.core.models import build_model
-
     s = Session()
-    model = build_model(ModelConfig(image_shape=(1, 12, 12), hidden=(8,)))
-    with qtbot.waitSignals([s.model_changed, s.history_changed], timeout=1000):
-        s.set_model(model)
-    assert s.model_config is model.config and s.snapshot is None and not s.dirty
-    snap = model.cpu_copy()
+    run = _run("vae")
+    with qtbot.waitSignals([s.run_changed, s.snapshot_changed], timeout=1000):
+        s.set_run(run)
+    assert s.model_config is run.model_config and s.snapshot is not None and not s.dirty
+    assert s.history is run.history
+    saved = run.snapshot()
     with qtbot.waitSignals([s.epoch_added, s.snapshot_changed, s.dirty_changed], timeout=1000):
-        s.add_epoch({"epoch": 1, "train_loss": 1.0}, snap)
-    assert s.epoch == 1 and s.snapshot is snap and s.dirty
+        s.epoch_finished({"epoch": 1, "train_loss": 1.0}, saved)
+    assert s.saved_state is saved and s.snapshot is saved.model and s.dirty
     with qtbot.waitSignal(s.training_state_changed, timeout=1000) as st:
         s.set_state("paused")
     assert st.args == ["paused"] and s.training
     with pytest.raises(ValueError):
         s.set_state("sleeping")
+    with qtbot.waitSignal(s.run_changed, timeout=1000) as changed:
+        s.set_run(None)
+    assert changed.args == [None] and s.snapshot is None and s.history == []
 
 
 def test_pyside_void_calls_do_not_exhaust_none():

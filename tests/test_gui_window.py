@@ -125,7 +125,7 @@ def test_train_pause_resume_stop_save_and_reopen(qtbot, window, answers, tmp_pat
     train_started(qtbot, w)
     assert w.session.state == "running", w.last_error
     assert "cpu" in w.device_label.text()
-    assert snapshots and snapshots[-1] is not w.session.model  # previews get a copy
+    assert snapshots and snapshots[-1] is not w.session.run.model  # previews get a copy
     assert not any(p.requires_grad for p in snapshots[-1].parameters())
     assert autosave.own_autosave_path().exists()  # the crash net after each epoch
 
@@ -143,7 +143,9 @@ def test_train_pause_resume_stop_save_and_reopen(qtbot, window, answers, tmp_pat
         w.stop_action.trigger()
     assert stopped.args[0]["status"] == "cancelled"
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
-    assert w.session.epoch >= 1 and w.session.dirty
+    run = w.session.run
+    assert run.epochs_done >= 1 and w.session.dirty
+    assert stopped.args[0]["epochs_done"] == run.epochs_done  # exactly what was trained, step included
     assert w.windowTitle().startswith("untitled model")
 
     path = tmp_path / "models" / "digits-vae.pt"
@@ -152,7 +154,7 @@ def test_train_pause_resume_stop_save_and_reopen(qtbot, window, answers, tmp_pat
     assert path.exists() and not w.session.dirty
     assert "digits-vae.pt" in w.windowTitle()
     assert w.settings.recent_models()[0] == str(path)
-    saved_epochs, saved_history = w.session.epoch, list(w.session.history)
+    saved_epochs, saved_history = run.epochs_done, list(w.session.history)
 
     # Open it again over another data set: the model, its settings and its data come back.
     w.session.set_dataset(blob_dataset())
@@ -160,21 +162,23 @@ def test_train_pause_resume_stop_save_and_reopen(qtbot, window, answers, tmp_pat
     answers["open_path"] = str(path)
     with qtbot.waitSignal(w.session.snapshot_changed, timeout=WAIT_MS):
         w.open_model_action.trigger()
-    assert w.session.epoch == saved_epochs
+    assert w.session.run.epochs_done == saved_epochs
     assert [h["epoch"] for h in w.session.history] == [h["epoch"] for h in saved_history]
     assert w.session.model_config.hidden == (32,)
     assert w.training_dock.form.hidden.text() == "32"
     assert w.training_dock.form.epochs.value() == 500
     assert w.training_dock.form.model_locked
-    assert w.loss_plot.point_count("val") == saved_epochs
+    assert w.loss_plot.point_count("val") == len(saved_history)
     qtbot.waitUntil(lambda: w.session.dataset.name == "digits", timeout=WAIT_MS)
     assert w.session.dataset.spec.options["n_train"] == SMALL_DIGITS["n_train"]
 
-    # ...and it trains on from where it was saved.
-    w.training_dock.form.epochs.setValue(1)
+    # ...and it trains on from where it was saved, to the total the Epochs control names.
+    target = int(saved_epochs) + 1
+    w.training_dock.form.epochs.setValue(target)
+    assert w.start_action.text().replace("&", "") == f"Train {target - saved_epochs:g} more"
     w.start_action.trigger()
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
-    assert w.session.epoch == saved_epochs + 1 and w.last_error is None
+    assert w.session.run.epochs_done == target and w.last_error is None
 
 
 def test_worker_error_becomes_dialog_and_window_lives(qtbot, window, monkeypatch):
@@ -188,7 +192,7 @@ def test_worker_error_becomes_dialog_and_window_lives(qtbot, window, monkeypatch
         raise RuntimeError("injected failure")
 
     with monkeypatch.context() as patch:
-        patch.setattr(training.Trainer, "run", boom)
+        patch.setattr(training.Trainer, "train", boom)
         w.start_action.trigger()
         qtbot.waitUntil(lambda: w.last_error is not None, timeout=WAIT_MS)
         assert "injected failure" in w.last_error
@@ -199,7 +203,7 @@ def test_worker_error_becomes_dialog_and_window_lives(qtbot, window, monkeypatch
 
     w.last_error = None  # the window still trains afterwards
     w.start_action.trigger()
-    qtbot.waitUntil(lambda: w.session.state == "idle" and w.session.epoch == 1, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.session.state == "idle" and w.session.run.epochs_done == 1, timeout=WAIT_MS)
     assert w.last_error is None
 
 
@@ -236,7 +240,31 @@ def test_quit_saves_when_asked(qtbot, window, answers, tmp_path):
     assert (tmp_path / "on-quit.pt").exists() and not w.isVisible()
 
 
-def test_new_model_and_shape_mismatch(qtbot, window):
+def test_new_model_discard_really_discards_and_clears_every_view(qtbot, window, answers, tmp_path):
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle" and w.explore.idle(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.explore.explorer.ready, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: w.loss_plot.point_count() > 0, timeout=WAIT_MS)
+    assert w.session.dirty
+    answers["save_changes"] = "discard"
+    w.new_model_action.trigger()
+    assert "save_changes" in answers["asked"]
+    assert w.session.run is None and w.session.snapshot is None and not w.session.dirty
+    assert w.loss_plot.point_count() == 0 and w.loss_plot.terms == []
+    e = w.explore.explorer
+    assert e.model is None and not e.ready and e.points is None
+    qtbot.waitUntil(lambda: w.explore.lattice.images.get("lattice") is None, timeout=WAIT_MS)
+    assert not w.training_dock.form.model_locked
+    # Save As has nothing to write: the discarded model is gone
+    answers["save_path"] = str(tmp_path / "ghost.pt")
+    w.save_as_action.trigger()
+    assert not (tmp_path / "ghost.pt").exists() and "no model" in w.last_error
+
+
+def test_shape_mismatch_is_refused_at_load_with_a_new_model_offer(qtbot, window, monkeypatch):
     w = window
     load_digits(qtbot, w)
     tiny_model(w, epochs=1)
@@ -244,41 +272,129 @@ def test_new_model_and_shape_mismatch(qtbot, window):
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
     form = w.training_dock.form
     assert form.model_locked and not form.latent_dim.isEnabled()
-
-    w.session.set_dataset(blob_dataset())  # 12x12 images: the 28x28 model cannot train on them
-    w.start_action.trigger()
-    assert "New Model" in w.last_error
-
-    configs = []
-    w.session.model_changed.connect(configs.append)
-    w.new_model_action.trigger()
-    assert not form.model_locked and form.latent_dim.isEnabled()
+    offers = []
+    monkeypatch.setattr(dialogs, "ask_new_model_for_dataset", lambda *a: offers.append(a) or False)
+    w._on_dataset_loaded(blob_dataset())  # 12x12 images: the 28x28 model cannot take them
+    assert offers and w.session.dataset.name == "digits" and w.session.run is not None  # kept
+    monkeypatch.setattr(dialogs, "ask_new_model_for_dataset", lambda *a: True)
+    w._on_dataset_loaded(blob_dataset())
+    assert w.session.dataset.name == "blobs" and w.session.run is None and not form.model_locked
     form.latent_dim.setValue(3)
     w.start_action.trigger()
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
-    assert configs and configs[-1].latent_dim == 3 and configs[-1].image_shape == (1, 12, 12)
-    assert w.session.epoch == 1
+    cfg = w.session.model_config
+    assert cfg.latent_dim == 3 and cfg.image_shape == (1, 12, 12) and w.session.run.epochs_done == 1
+
+
+def test_continuing_on_another_data_set_asks_and_marks_the_boundary(qtbot, window, answers):
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    other = blob_dataset(600, size=28)  # the same shape, other images
+    w.session.set_dataset(other)
+    w.training_dock.form.epochs.setValue(2)
+    answers["yes_no"] = False
+    w.start_action.trigger()
+    assert "yes_no" in answers["asked"] and w.session.state == "idle" and w.session.run.epochs_done == 1
+    answers["yes_no"] = True
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle" and w.session.run.epochs_done == 2, timeout=WAIT_MS)
+    run = w.session.run
+    assert [d["name"] for d in run.datasets()] == ["digits", "blobs"]
+    assert [h["dataset"] for h in run.history] == [0, 1]
+    qtbot.waitUntil(lambda: len(w.loss_plot._boundaries) == 1, timeout=WAIT_MS)  # the switch, drawn
+
+
+def test_stop_then_start_continues_exactly_and_matches_an_uninterrupted_run(qtbot, window):
+    """Stop mid-training, Start again: the plot has no phantom segment, the progress is exact,
+    and the weights equal those of a run that never stopped."""
+    import numpy as np
+    import torch
+
+    from vaestudio.core.run import Run
+    from vaestudio.core.training import Trainer
+
+    w = window
+    ds = load_digits(qtbot, w)
+    tiny_model(w, epochs=3)
+    w.training_dock.form.batch_size.setValue(10)
+    assert w.start_action.text().replace("&", "") == "Train to 3 epochs"
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.loss_plot.point_count() >= 3, timeout=WAIT_MS)
+    with qtbot.waitSignal(w.controller.finished, timeout=WAIT_MS) as stopped:
+        w.stop_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    run = w.session.run
+    assert stopped.args[0]["status"] == "cancelled" and 0 < run.epochs_done < 3
+    assert w.start_action.text().replace("&", "") == f"Train {3 - run.epochs_done:g} more"
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle" and run.epochs_done == 3, timeout=WAIT_MS)
+    w.loss_plot._redraw()
+    x, _ = w.loss_plot.series("loss")
+    assert len(x) > 3 and np.all(np.diff(x) > 0)  # one line forward, no jump back
+    assert [h["epoch"] for h in run.history] == [1, 2, 3]
+
+    straight = Run.new(run.model_config, run.train_config)
+    Trainer(straight, ds).train()
+    for k, v in straight.model.state_dict().items():
+        assert torch.equal(v, run.model.state_dict()[k]), k
+
+
+def test_an_autoencoder_gets_autoencoder_displays(qtbot, window):
+    from vaestudio.gui.explore.lattice_view import PAGES
+
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    form = w.training_dock.form
+    form.kind.setCurrentIndex(form.kind.findData("ae"))
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    assert w.loss_plot.titles() == ["Reconstruction"]
+    assert "KL" not in w.training_dock.status.text()
+    lattice = w.explore.lattice
+    lattice.tabs.setCurrentIndex(PAGES.index("samples"))
+    qtbot.waitUntil(lambda: "no prior" in lattice.caption.text(), timeout=WAIT_MS)
+    assert lattice.images.get("samples") is None
+
+
+def test_model_info_says_what_the_run_is(qtbot, window):
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    w.model_info_action.trigger()
+    boxes = [b for b in w.findChildren(QMessageBox) if b.objectName() == "infoDialog"]
+    assert boxes and "epochs: 1 of 1 (finished)" in boxes[-1].text() and "digits" in boxes[-1].text()
 
 
 def test_restore_autosave_from_a_crashed_session(qtbot, window, answers):
-    from vaestudio.core.checkpoint import save_checkpoint
-    from vaestudio.core.config import ModelConfig
-    from vaestudio.core.models import build_model
+    from vaestudio.core.config import TrainConfig
+    from vaestudio.core.kinds import make_model_config
+    from vaestudio.core.run import Run
+    from vaestudio.core.training import Trainer
 
-    model = build_model(ModelConfig(image_shape=(1, 12, 12), hidden=(16,)))
-    history = [{"epoch": 1, "train_loss": 80.0, "train_recon": 70.0, "train_kl": 10.0,
-                "val_loss": 81.0, "val_recon": 71.0, "val_kl": 10.0}]
+    run = Run.new(make_model_config(image_shape=(1, 12, 12), hidden=(16,)), TrainConfig(epochs=5, batch_size=50))
+    run.set_target(2)
+    Trainer(run, blob_dataset()).train()
+    run.set_target(5)  # the session meant to train to 5 and crashed after 2
     orphan = autosave.autosave_dir() / "session-999999999.pt"  # no such process
-    save_checkpoint(orphan, model, history=history, epoch=1)
+    run.save(orphan)
     assert autosave.orphaned_autosaves() == [orphan]
 
     answers["yes_no"] = True
     assert window.offer_autosave_restore()
     s = window.session
-    assert s.epoch == 1 and s.dirty and s.path is None and s.snapshot is not None
+    assert s.run.epochs_done == 2 and s.dirty and s.path is None and s.snapshot is not None
     assert s.model_config.image_shape == (1, 12, 12)
     assert not orphan.exists() and autosave.own_autosave_path().exists()  # adopted
     assert autosave.orphaned_autosaves() == []
+    # Start finishes the interrupted run (to 5), not "5 more"
+    assert window.training_dock.form.epochs.value() == 5
+    assert window.start_action.text().replace("&", "") == "Train 3 more"
 
 
 def test_start_up_opens_the_last_data_set(qtbot, window):

@@ -1,14 +1,14 @@
 import numpy as np
 import pytest
-import torch
 
-from vaestudio.core.config import ModelConfig, TrainConfig
+from vaestudio.core.config import TrainConfig
 from vaestudio.core.data.base import array_dataset
 from vaestudio.core.errors import VaeStudioError
 from vaestudio.core.latent import (Encodings, apply_vector, attribute_mask, attribute_vector,
                                    attribute_vectors, combine, correlated_attributes, decode_batch,
                                    encode_split, sweep_alphas)
-from vaestudio.core.models import build_model
+from vaestudio.core.kinds import make_model_config
+from vaestudio.core.run import Run
 from vaestudio.core.training import Trainer
 
 NAMES = ["Bright_Top", "Bright_Left", "Noise"]
@@ -31,11 +31,11 @@ def planted_images(n=1500, size=10, seed=0):
 def trained():
     imgs, attrs = planted_images()
     ds = array_dataset(imgs, attributes=attrs, attribute_names=NAMES)
-    torch.manual_seed(0)
-    model = build_model(ModelConfig(kind="vae", image_shape=(1, 10, 10), latent_dim=4, hidden=(64,)))
-    res = Trainer(model, ds, TrainConfig(epochs=6, batch_size=32, lr=3e-3, device="cpu")).run()
+    run = Run.new(make_model_config(kind="vae", image_shape=(1, 10, 10), latent_dim=4, hidden=(64,)),
+                  TrainConfig(epochs=6, batch_size=32, lr=3e-3, seed=0, device="cpu"))
+    res = Trainer(run, ds).train()
     assert res.status == "finished"
-    return model.eval(), ds
+    return run.model.eval(), ds
 
 
 def test_planted_attribute_vector_moves_the_decoded_property_monotonically(trained):

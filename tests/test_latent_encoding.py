@@ -3,15 +3,14 @@ import pytest
 import torch
 
 from helpers import blob_dataset
-from vaestudio.core.config import ModelConfig
 from vaestudio.core.errors import Cancelled
+from vaestudio.core.kinds import build_model, make_model_config
 from vaestudio.core.latent import Encodings, decode_batch, encode_images, encode_split, sample_prior
-from vaestudio.core.models import build_model
 
 
 def model(kind="vae", dim=3):
     torch.manual_seed(0)
-    return build_model(ModelConfig(kind=kind, image_shape=(1, 12, 12), latent_dim=dim, hidden=(16,))).eval()
+    return build_model(make_model_config(kind=kind, image_shape=(1, 12, 12), latent_dim=dim, hidden=(16,))).eval()
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
@@ -51,11 +50,11 @@ def test_progress_is_reported_and_cancel_stops():
         encode_images(model(), blob_dataset(100).train.images, cancel=lambda: True)
 
 
-def test_decode_batch_takes_a_model_or_a_snapshot_and_agrees():
+def test_decode_batch_takes_a_model_or_its_cpu_copy_and_agrees():
     m = model()
     z = sample_prior(9, 3, seed=1)
     a = decode_batch(m, z, batch_size=4)
-    b = decode_batch(m.decoder_snapshot(), z)
+    b = decode_batch(m.cpu_copy(), z)
     assert a.shape == (9, 1, 12, 12) and a.dtype == np.float32
     assert 0 <= a.min() and a.max() <= 1
     np.testing.assert_allclose(a, b, atol=1e-6)

@@ -5,53 +5,101 @@ import pytest
 import torch
 
 from helpers import blob_dataset
-from vaestudio.core.config import ModelConfig, TrainConfig
-from vaestudio.core.errors import TrainingError
-from vaestudio.core.models import build_model
-from vaestudio.core.training import Trainer, kl_weight
+from vaestudio.core.config import TrainConfig
+from vaestudio.core.errors import ConfigError, TrainingError
+from vaestudio.core.kinds import make_model_config
+from vaestudio.core.kinds.vae import kl_weight
+from vaestudio.core.run import Run
+from vaestudio.core.training import BatchSampler, Trainer
 
 
-def small_model(kind="vae", size=12, **kw):
-    torch.manual_seed(0)
-    return build_model(ModelConfig(kind=kind, arch="mlp", image_shape=(1, size, size), latent_dim=2,
-                                   hidden=(32,), **kw))
+def small_run(kind="vae", size=12, epochs=4, batch_size=32, lr=3e-3, seed=0, **kw) -> Run:
+    cfg = make_model_config(kind=kind, arch="mlp", image_shape=(1, size, size), latent_dim=2, hidden=(32,), **kw)
+    return Run.new(cfg, TrainConfig(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, device="cpu"))
 
 
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_a_few_epochs_lower_the_loss(kind):
     ds = blob_dataset(600)
     events = []
-    tr = Trainer(small_model(kind), ds, TrainConfig(epochs=4, batch_size=32, lr=3e-3, device="cpu"), [events.append])
-    res = tr.run()
-    assert res.status == "finished" and res.epochs_done == 4
+    run = small_run(kind)
+    res = Trainer(run, ds, [events.append]).train()
+    assert res.status == "finished" and res.epochs_done == 4 == run.epochs_done
     epochs = [e for e in events if e.kind == "epoch"]
     steps = [e for e in events if e.kind == "step"]
     assert [e.epoch for e in epochs] == [1, 2, 3, 4]
-    assert epochs[-1].train_loss < epochs[0].train_loss * 0.9
-    assert epochs[-1].val_loss < epochs[0].val_loss
+    assert epochs[-1].record["train_loss"] < epochs[0].record["train_loss"] * 0.9
+    assert epochs[-1].record["val_loss"] < epochs[0].record["val_loss"]
     assert steps and all(s.samples_per_s > 0 for s in steps)
-    assert len(res.history) == 4 and res.samples_per_s > 0
-    assert {"train_loss", "val_loss", "train_recon", "train_kl", "samples_per_s"} <= set(res.history[0])
+    assert len(run.history) == 4 and res.samples_per_s > 0
+    # the terms are the kind's: an autoencoder has no KL anywhere
+    expected = {"loss", "recon"} | ({"kl"} if kind == "vae" else set())
+    assert set(steps[0].terms) == expected
+    assert {k[len("train_"):] for k in run.history[0] if k.startswith("train_")} == expected
+    assert ("beta" in run.history[0]) == (kind == "vae")
+    assert run.datasets() == [{"name": "blobs", "root": None, "options": {}, "start_epoch": 0, "epochs": 4}]
+    assert run.curve and run.curve[-1]["x"] == 4
 
 
-def test_seeded_runs_are_reproducible_and_resume_matches():
+def test_seeded_runs_are_reproducible_and_resume_at_an_epoch_end_is_bitwise(tmp_path):
     ds = blob_dataset(300)
-    cfg = TrainConfig(epochs=2, batch_size=50, lr=1e-3, seed=5, device="cpu")
-    a = small_model()
-    Trainer(a, ds, cfg).run()
-    b = small_model()
-    Trainer(b, ds, cfg).run()
-    for pa, pb in zip(a.parameters(), b.parameters()):
+    a = small_run(epochs=2, batch_size=50, lr=1e-3, seed=5)
+    Trainer(a, ds).train()
+    b = small_run(epochs=2, batch_size=50, lr=1e-3, seed=5)
+    Trainer(b, ds).train()
+    for pa, pb in zip(a.model.parameters(), b.model.parameters()):
         assert torch.equal(pa, pb)
-    # one epoch, then resume the second with the optimiser state: same weights as straight through
-    c = small_model()
-    t1 = Trainer(c, ds, TrainConfig(epochs=1, batch_size=50, lr=1e-3, seed=5, device="cpu"))
-    t1.run()
-    t2 = Trainer(c, ds, cfg, history=t1.history, optimizer_state=t1.optimizer.state_dict(), start_epoch=1)
-    res = t2.run()
-    assert res.epochs_done == 2 and len(res.history) == 2
-    for pa, pc in zip(a.parameters(), c.parameters()):
-        assert torch.allclose(pa, pc, atol=1e-6)
+    c = small_run(epochs=1, batch_size=50, lr=1e-3, seed=5)
+    Trainer(c, ds).train()
+    c.save(tmp_path / "c.pt")
+    c2 = Run.load(tmp_path / "c.pt")
+    c2.set_target(2)
+    res = Trainer(c2, ds).train()
+    assert res.epochs_done == 2 and [h["epoch"] for h in c2.history] == [1, 2]
+    for pa, pc in zip(a.model.parameters(), c2.model.parameters()):
+        assert torch.equal(pa, pc)
+    assert c2.history[1]["train_loss"] == a.history[1]["train_loss"]
+
+
+@pytest.mark.parametrize("kind", ["ae", "vae"])
+def test_cancel_mid_epoch_records_the_step_and_resumes_bitwise(tmp_path, kind):
+    """Stopped after step 3 of epoch 2, saved, reopened and continued: the same weights, the same
+    history, as a run that never stopped."""
+    ds = blob_dataset(500)  # 400 training images: 10 steps of 40
+    straight = small_run(kind, epochs=3, batch_size=40, seed=3, kl_warmup_epochs=2) if kind == "vae" else \
+        small_run(kind, epochs=3, batch_size=40, seed=3)
+    Trainer(straight, ds).train()
+
+    run = small_run(kind, epochs=3, batch_size=40, seed=3, kl_warmup_epochs=2) if kind == "vae" else \
+        small_run(kind, epochs=3, batch_size=40, seed=3)
+    trainer = None
+
+    def stop_in_epoch_two(ev):
+        if ev.kind == "step" and ev.epoch == 2:
+            trainer.cancel()
+
+    trainer = Trainer(run, ds, [stop_in_epoch_two])
+    import vaestudio.core.training as training
+    old = training.EVENT_INTERVAL_S
+    training.EVENT_INTERVAL_S = 0.0  # an event after every step, so the stop lands at step 1 + 1
+    try:
+        res = trainer.train()
+    finally:
+        training.EVENT_INTERVAL_S = old
+    assert res.status == "cancelled"
+    p = run.progress
+    assert p.epoch == 1 and p.step == 1 and p.steps_per_epoch == 10
+    assert run.epochs_done == pytest.approx(1.1)
+    assert "1.10 epochs" in res.message and "step 1 of 10 in epoch 2" in res.message
+    assert run.datasets()[0]["epochs"] == pytest.approx(1.1)
+    run.save(tmp_path / "stopped.pt")
+    again = Run.load(tmp_path / "stopped.pt")
+    assert again.epochs_done == pytest.approx(1.1) and len(again.history) == 1
+    Trainer(again, ds).train()
+    for k, v in straight.model.state_dict().items():
+        assert torch.equal(v, again.model.state_dict()[k]), k
+    strip = lambda h: {k: v for k, v in h.items() if k not in ("samples_per_s", "seconds")}  # noqa: E731
+    assert [strip(h) for h in again.history] == [strip(h) for h in straight.history]
 
 
 def test_pause_and_cancel_from_another_thread():
@@ -64,9 +112,10 @@ def test_pause_and_cancel_from_another_thread():
             steps.append(ev.step)
             gate.set()
 
-    tr = Trainer(small_model(), ds, TrainConfig(epochs=50, batch_size=8, device="cpu"), [on_event])
+    run = small_run(epochs=50, batch_size=8, lr=1e-3)
+    tr = Trainer(run, ds, [on_event])
     result = {}
-    th = threading.Thread(target=lambda: result.setdefault("r", tr.run()))
+    th = threading.Thread(target=lambda: result.setdefault("r", tr.train()))
     th.start()
     assert gate.wait(10)
     tr.pause()
@@ -74,41 +123,69 @@ def test_pause_and_cancel_from_another_thread():
     n_paused = len(steps)
     th.join(0.5)
     assert th.is_alive()
-    # at most the batch in flight (one event) lands after pausing
-    assert len(steps) <= n_paused + 1
-    frozen = [p.detach().clone() for p in tr.model.parameters()]
+    assert len(steps) <= n_paused + 1  # at most the batch in flight reports after pausing
+    frozen = [p.detach().clone() for p in run.model.parameters()]
     th.join(0.3)
-    assert all(torch.equal(a, b) for a, b in zip(frozen, tr.model.parameters()))
+    assert all(torch.equal(a, b) for a, b in zip(frozen, run.model.parameters()))
     tr.resume()
     tr.cancel()
     th.join(10)
     assert not th.is_alive()
     assert result["r"].status == "cancelled"
-    assert result["r"].epochs_done < 50
+    assert 0 < result["r"].epochs_done < 50
 
 
-def test_non_finite_loss_stops_and_keeps_last_good_weights():
+def test_non_finite_loss_stops_and_keeps_last_good_state():
     ds = blob_dataset(200)
-    model = small_model()
-    tr = Trainer(model, ds, TrainConfig(epochs=1, batch_size=50, device="cpu"))
-    assert tr.run().status == "finished"
-    good = {k: v.clone() for k, v in model.state_dict().items()}
-    # an absurd learning rate on a Gaussian likelihood with a tiny sigma blows up
-    tr2 = Trainer(model, ds, TrainConfig(epochs=3, batch_size=50, lr=1e12, device="cpu"),
-                  history=tr.history, start_epoch=1)
-    res = tr2.run()
+    run = small_run(epochs=1, batch_size=50, lr=1e-3)
+    assert Trainer(run, ds).train().status == "finished"
+    good = {k: v.clone() for k, v in run.model.state_dict().items()}
+    run.set_target(3)
+    run.train_config.lr = 1e12  # past the settings' bound on purpose: an absurd rate blows up
+    res = Trainer(run, ds).train()
     assert res.status == "diverged"
     assert "non-finite" in res.message
-    assert res.epochs_done == 1
-    for k, v in model.state_dict().items():
+    assert res.epochs_done == 1 and run.epochs_done == 1 and len(run.history) == 1
+    assert not run.progress.mid_epoch
+    for k, v in run.model.state_dict().items():
         assert torch.equal(v, good[k]), k
-    assert all(torch.isfinite(p).all() for p in model.parameters())
 
 
 def test_shape_mismatch_is_a_clear_error():
     ds = blob_dataset(50, size=12)
-    with pytest.raises(TrainingError, match="expects images of shape"):
-        Trainer(small_model(size=8), ds, TrainConfig(epochs=1, device="cpu"))
+    with pytest.raises(ConfigError, match="expects images of shape"):
+        Trainer(small_run(size=8), ds)
+
+
+def test_another_data_set_needs_asking_and_marks_the_boundary():
+    a, b = blob_dataset(200, seed=0), blob_dataset(200, seed=1)
+    b.spec.name = "other-blobs"
+    run = small_run(epochs=1, batch_size=50)
+    Trainer(run, a).train()
+    run.set_target(2)
+    with pytest.raises(ConfigError, match="trained on blobs for 1 epochs"):
+        Trainer(run, b)
+    run.use_dataset(b, allow_switch=True)
+    Trainer(run, b).train()
+    assert [d["name"] for d in run.datasets()] == ["blobs", "other-blobs"]
+    assert run.datasets()[1]["start_epoch"] == 1 and run.datasets()[1]["epochs"] == 1
+    assert [h["dataset"] for h in run.history] == [0, 1]
+
+
+def test_mid_epoch_resume_with_another_batch_size_is_refused():
+    ds = blob_dataset(300)
+    run = small_run(epochs=2, batch_size=30)
+    tr = Trainer(run, ds, [lambda ev: tr.cancel() if ev.kind == "step" and ev.step >= 3 else None])
+    import vaestudio.core.training as training
+    old, training.EVENT_INTERVAL_S = training.EVENT_INTERVAL_S, 0.0
+    try:
+        tr.train()
+    finally:
+        training.EVENT_INTERVAL_S = old
+    assert run.progress.mid_epoch
+    run.train_config.batch_size = 60
+    with pytest.raises(TrainingError, match="batch size"):
+        Trainer(run, ds)
 
 
 def test_out_of_device_memmap_path(tmp_path):
@@ -116,10 +193,23 @@ def test_out_of_device_memmap_path(tmp_path):
     path = tmp_path / "imgs.npy"
     np.save(path, ds.train.images)
     ds.train.images = np.load(path, mmap_mode="r")
-    tr = Trainer(small_model(), ds, TrainConfig(epochs=2, batch_size=32, lr=3e-3, device="cpu", max_device_bytes=0))
-    res = tr.run()
+    run = small_run(epochs=2)
+    run.train_config.max_device_bytes = 0
+    res = Trainer(run, ds).train()
     assert res.status == "finished"
-    assert res.history[1]["train_loss"] < res.history[0]["train_loss"]
+    assert run.history[1]["train_loss"] < run.history[0]["train_loss"]
+
+
+def test_batch_sampler_shares_one_permutation_between_ranks():
+    whole = BatchSampler(10, 3, seed=1)
+    parts = [BatchSampler(10, 3, seed=1, rank=r, world_size=2) for r in range(2)]
+    assert whole.steps_per_epoch == 4 and parts[0].steps_per_epoch == 2
+    joined = torch.cat([p.order(4) for p in parts])
+    assert torch.equal(joined, whole.order(4)[:10])
+    assert len(set(joined.tolist())) == 10
+    data = torch.arange(10, dtype=torch.uint8)
+    assert [b.tolist() for b in whole.batches(data, 4, torch.device("cpu"), start_step=2)] == \
+        [whole.order(4)[6:9].tolist(), whole.order(4)[9:].tolist()]
 
 
 def test_kl_warmup_is_linear():

@@ -12,7 +12,7 @@ import sys
 
 # Order is the order `--help` lists them in.
 VERB_MODULES = (
-    "train", "evaluate", "sample", "datasets",
+    "train", "info", "evaluate", "sample", "datasets",
     "encode", "scatter", "lattice", "attribute", "interpolate",
     "screenshot",
 )
@@ -29,13 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"vaestudio {__version__}")
     sub = p.add_subparsers(dest="verb", metavar="VERB")
     for name in VERB_MODULES:
-        try:
-            mod = importlib.import_module(f"vaestudio.verbs.{name}")
-        except ModuleNotFoundError as e:  # a verb not built yet
-            if e.name == f"vaestudio.verbs.{name}":
-                continue
-            raise
-        mod.add_parser(sub)
+        importlib.import_module(f"vaestudio.verbs.{name}").add_parser(sub)
     return p
 
 

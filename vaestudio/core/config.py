@@ -6,11 +6,12 @@ architecture, so a saved model re-opens with no code from the user.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
-from typing import Optional
+from typing import ClassVar, Optional
 
 from .errors import ConfigError
 
-MODEL_KINDS = ("ae", "vae")
+# The allowed values, in one place for the core, the CLI and the window. Model kinds come from
+# their registry (`core.kinds.kind_names()`), split names from `core.data.base.SPLITS`.
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 DEVICES = ("auto", "cpu", "cuda", "mps")
@@ -24,9 +25,20 @@ def _from_dict(cls, d: dict):
     return cls(**d)
 
 
+def option(default, label: str, help: str = "", flag: str = "", lo=None, hi=None, **kw):
+    """A kind-specific setting with what the CLI and the window need to offer it.
+
+    `flag` is the command-line option (default: --name with dashes), `lo`/`hi` bound it.
+    """
+    return field(default=default, metadata={"label": label, "help": help, "flag": flag, "lo": lo, "hi": hi}, **kw)
+
+
 @dataclass
 class ModelConfig:
-    kind: str = "vae"
+    """The backbone every kind shares. Kinds subclass it (one dataclass per kind) and set `kind`;
+    fields they add are declared with `option(...)` so the CLI and the window can offer them."""
+
+    kind: ClassVar[str] = ""
     arch: str = "mlp"
     image_shape: tuple = (1, 28, 28)  # (C, H, W)
     latent_dim: int = 2
@@ -34,8 +46,6 @@ class ModelConfig:
     conv_width: int = 32  # channels of the first conv layer; doubles per layer (32/64/128/256)
     likelihood: str = "bernoulli"
     gaussian_sigma: Optional[float] = 0.1  # fixed pixel std of the Gaussian likelihood; None: learned
-    beta: float = 1.0
-    kl_warmup_epochs: int = 0
 
     def __post_init__(self):
         self.image_shape = tuple(int(v) for v in self.image_shape)
@@ -43,8 +53,6 @@ class ModelConfig:
         self.validate()
 
     def validate(self) -> None:
-        if self.kind not in MODEL_KINDS:
-            raise ConfigError(f"model kind must be one of {MODEL_KINDS}, not {self.kind!r}")
         if self.arch not in ARCHS:
             raise ConfigError(f"architecture must be one of {ARCHS}, not {self.arch!r}")
         if self.likelihood not in LIKELIHOODS:
@@ -57,30 +65,42 @@ class ModelConfig:
             raise ConfigError("an MLP needs at least one hidden layer size >= 1")
         if self.conv_width < 1:
             raise ConfigError(f"conv width must be at least 1, got {self.conv_width}")
-        if self.beta < 0:
-            raise ConfigError(f"beta must be >= 0, got {self.beta}")
-        if self.kl_warmup_epochs < 0:
-            raise ConfigError("KL warm-up epochs must be >= 0")
         if self.gaussian_sigma is not None and self.gaussian_sigma <= 0:
             raise ConfigError("the Gaussian sigma must be > 0 (or None to learn it)")
-
-    @property
-    def is_vae(self) -> bool:
-        return self.kind == "vae"
+        for f in kind_options(type(self)):
+            lo, hi, v = f.metadata["lo"], f.metadata["hi"], getattr(self, f.name)
+            if (lo is not None and v < lo) or (hi is not None and v > hi):
+                raise ConfigError(f"{f.metadata['label']} must be within [{lo}, {hi}], not {v}")
 
     def to_dict(self) -> dict:
-        d = asdict(self)
+        d = {"kind": self.kind, **asdict(self)}
         d["image_shape"] = list(self.image_shape)
         d["hidden"] = list(self.hidden)
         return d
 
     @classmethod
     def from_dict(cls, d: dict) -> "ModelConfig":
-        return _from_dict(cls, dict(d))
+        d = dict(d)
+        kind = d.pop("kind", cls.kind)
+        if kind != cls.kind:
+            raise ConfigError(f"a {cls.__name__} is of kind {cls.kind!r}, not {kind!r}")
+        return _from_dict(cls, d)
+
+
+def kind_options(config_class: type) -> list:
+    """The fields a kind's config adds to the shared backbone (declared with `option`)."""
+    base = {f.name for f in fields(ModelConfig)}
+    return [f for f in fields(config_class) if f.name not in base and "label" in f.metadata]
+
+
+MAX_EPOCHS = 1_000_000
+MAX_BATCH = 1_000_000
 
 
 @dataclass
 class TrainConfig:
+    """How a run trains. `epochs` is always the total the run trains to, never "this many more"."""
+
     epochs: int = 10
     batch_size: int = 128
     lr: float = 1e-3
@@ -94,12 +114,14 @@ class TrainConfig:
         self.validate()
 
     def validate(self) -> None:
-        if self.epochs < 0:
-            raise ConfigError(f"epochs must be >= 0, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ConfigError(f"batch size must be >= 1, got {self.batch_size}")
-        if not self.lr > 0:
-            raise ConfigError(f"learning rate must be > 0, got {self.lr}")
+        if not 0 <= self.epochs <= MAX_EPOCHS:
+            raise ConfigError(f"epochs must be within [0, {MAX_EPOCHS}], got {self.epochs}")
+        if not 1 <= self.batch_size <= MAX_BATCH:
+            raise ConfigError(f"batch size must be within [1, {MAX_BATCH}], got {self.batch_size}")
+        if not 0 < self.lr <= 10:
+            raise ConfigError(f"learning rate must be > 0 and at most 10, got {self.lr}")
+        if not 1 <= self.val_batch_size <= MAX_BATCH:
+            raise ConfigError(f"validation batch size must be within [1, {MAX_BATCH}], got {self.val_batch_size}")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {DEVICES}, not {self.device!r}")
 
@@ -124,22 +146,24 @@ class Preset:
 
 def presets(have_gpu: bool = False) -> list[Preset]:
     """Classic set-ups; without a GPU the conv widths shrink so a CPU trains them in minutes."""
+    from .kinds import make_model_config
+
     w = 32 if have_gpu else 16
     return [
         Preset("MNIST MLP VAE, 2-D latent", "784-500-250-2 as in the blog; latent plots directly",
-               ModelConfig(kind="vae", arch="mlp", latent_dim=2, hidden=(500, 250)),
+               make_model_config(kind="vae", arch="mlp", latent_dim=2, hidden=(500, 250)),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3)),
         Preset("MNIST MLP VAE, 10-D latent", "784-500-250-10; explore with coordinate pairs or PCA",
-               ModelConfig(kind="vae", arch="mlp", latent_dim=10, hidden=(500, 250)),
+               make_model_config(kind="vae", arch="mlp", latent_dim=10, hidden=(500, 250)),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3)),
         Preset("Classic PyTorch VAE (784-400-20)", "the PyTorch example: about 105.6 nats after 10 epochs on MNIST",
-               ModelConfig(kind="vae", arch="mlp", latent_dim=20, hidden=(400,)),
+               make_model_config(kind="vae", arch="mlp", latent_dim=20, hidden=(400,)),
                TrainConfig(epochs=10, batch_size=128, lr=1e-3)),
         Preset("MNIST MLP autoencoder, 2-D", "a plain autoencoder for comparison",
-               ModelConfig(kind="ae", arch="mlp", latent_dim=2, hidden=(500, 250)),
+               make_model_config(kind="ae", arch="mlp", latent_dim=2, hidden=(500, 250)),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3)),
         Preset("CelebA conv VAE, 64x64", f"four 4x4 conv layers from {w} channels, latent 100",
-               ModelConfig(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
-                           conv_width=w, likelihood="gaussian", gaussian_sigma=0.1),
+               make_model_config(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
+                                 conv_width=w, likelihood="gaussian", gaussian_sigma=0.1),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="faces"),
     ]

@@ -1,17 +1,18 @@
-"""Autoencoders and VAEs with MLP or convolutional backbones, built from a `ModelConfig`.
+"""The building blocks every model kind shares: MLP and conv backbones, pixel likelihoods, the
+KL to the prior, and `AutoEncoder`, the plain autoencoder the other kinds extend.
 
 Every model speaks the same small language, which the trainer, the latent tools and the
 window rely on:
 
 - `encode(x) -> (mu, logvar)`; `logvar` is None for a plain autoencoder (mu is then E(x)).
 - `decode_logits(z)`: raw decoder output, (N, C, H, W); `decode(z)`: images in [0, 1].
-- `loss(x, beta)`: per-image means of the negative ELBO's parts, in nats.
+- `forward(x, **step_args)`: the loss terms its kind declares, per-image means in nats, with
+  the objective under "loss". Training goes through `forward` so the module can be wrapped.
 
 Inputs are float images in [0, 1] shaped (N, C, H, W).
 """
 from __future__ import annotations
 
-import copy
 import math
 from typing import Optional
 
@@ -114,43 +115,41 @@ def build_decoder(cfg: ModelConfig) -> nn.Module:
     return MLPDecoder(cfg) if cfg.arch == "mlp" else ConvDecoder(cfg)
 
 
-def _mean_image(cfg: ModelConfig, logits: torch.Tensor) -> torch.Tensor:
-    return torch.sigmoid(logits)
+def build_encoder(cfg: ModelConfig, n_out: int) -> nn.Module:
+    return MLPEncoder(cfg, n_out) if cfg.arch == "mlp" else ConvEncoder(cfg, n_out)
 
 
 class AutoEncoder(nn.Module):
-    """A plain AE (`kind='ae'`) or a VAE with a diagonal Gaussian posterior (`kind='vae'`)."""
+    """The plain autoencoder: z = E(x), trained on the reconstruction term alone."""
 
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         cfg.validate()
         self.config = cfg
-        n_out = cfg.latent_dim * (2 if cfg.is_vae else 1)
-        self.encoder = MLPEncoder(cfg, n_out) if cfg.arch == "mlp" else ConvEncoder(cfg, n_out)
+        self.encoder = build_encoder(cfg, self.encoder_outputs(cfg))
         self.decoder = build_decoder(cfg)
         if cfg.likelihood == "gaussian" and cfg.gaussian_sigma is None:
             self.log_sigma = nn.Parameter(torch.full((), math.log(0.1)))
         else:
             self.log_sigma = None
 
+    @staticmethod
+    def encoder_outputs(cfg: ModelConfig) -> int:
+        return cfg.latent_dim
+
     # -- the shared language -------------------------------------------------------------
     def encode(self, x: torch.Tensor) -> tuple[torch.Tensor, Optional[torch.Tensor]]:
-        h = self.encoder(x)
-        if self.config.is_vae:
-            mu, logvar = h.chunk(2, dim=1)
-            return mu, logvar
-        return h, None
+        return self.encoder(x), None
 
     def decode_logits(self, z: torch.Tensor) -> torch.Tensor:
         return self.decoder(z)
 
     def decode(self, z: torch.Tensor) -> torch.Tensor:
-        return _mean_image(self.config, self.decoder(z))
+        return torch.sigmoid(self.decoder(z))
 
-    def forward(self, x: torch.Tensor):
-        mu, logvar = self.encode(x)
-        z = reparameterise(mu, logvar) if (logvar is not None and self.training) else mu
-        return self.decode_logits(z), mu, logvar
+    def forward(self, x: torch.Tensor) -> dict:
+        recon = self.recon_nll(self.decode_logits(self.encoder(x)), x).mean()
+        return {"loss": recon, "recon": recon}
 
     def sigma(self) -> float:
         if self.log_sigma is not None:
@@ -161,25 +160,10 @@ class AutoEncoder(nn.Module):
         """-log p(x|z) per image (nats), shape (N,)."""
         return reconstruction_nll(self.config, logits, x, self.log_sigma)
 
-    def loss(self, x: torch.Tensor, beta: Optional[float] = None) -> dict:
-        """Per-image means: `loss` = recon + beta * kl (the training objective); `neg_elbo` = recon + kl."""
-        beta = self.config.beta if beta is None else beta
-        mu, logvar = self.encode(x)
-        if logvar is None:
-            z, kl = mu, mu.new_zeros(())
-        else:
-            z, kl_rows = sample_and_kl(mu, logvar)
-            kl = kl_rows.mean()
-        recon = self.recon_nll(self.decode_logits(z), x).mean()
-        return {"loss": recon + beta * kl, "recon": recon, "kl": kl, "neg_elbo": recon + kl}
-
-    def decoder_snapshot(self) -> "DecoderSnapshot":
-        return DecoderSnapshot(self.config, self.decoder)
-
     def cpu_copy(self) -> "AutoEncoder":
         """A frozen CPU copy of the whole model (encoder too): what the window explores while
         the original keeps training in a worker thread."""
-        twin = AutoEncoder(self.config)
+        twin = type(self)(self.config)
         twin.load_state_dict({k: v.detach().to("cpu", copy=True) for k, v in self.state_dict().items()})
         twin.eval()
         for p in twin.parameters():
@@ -269,33 +253,3 @@ def reconstruction_nll(cfg: ModelConfig, logits, x, log_sigma=None) -> torch.Ten
     sq = (mean - x).pow(2).flatten(1).sum(1)
     d = mean[0].numel()
     return 0.5 * sq * torch.exp(-2 * log_sigma) + d * (log_sigma + 0.5 * LOG_2PI)
-
-
-def build_model(cfg: ModelConfig) -> AutoEncoder:
-    return AutoEncoder(cfg)
-
-
-class DecoderSnapshot:
-    """A frozen CPU copy of a decoder, for previews that must never touch the training model.
-
-    Safe to hand across threads: it owns its weights. `decode(z)` takes and returns numpy.
-    """
-
-    def __init__(self, cfg: ModelConfig, decoder: nn.Module):
-        self.config = cfg
-        self.decoder = copy.deepcopy(decoder).to("cpu").eval()
-        for p in self.decoder.parameters():
-            p.requires_grad_(False)
-
-    def decode_tensor(self, z: torch.Tensor) -> torch.Tensor:
-        with torch.inference_mode():
-            return torch.sigmoid(self.decoder(z.to(torch.float32)))
-
-    def decode(self, z) -> "np.ndarray":
-        """z: (N, D) or (D,) array-like -> float32 images (N, C, H, W) in [0, 1]."""
-        import numpy as np
-
-        t = torch.as_tensor(np.asarray(z, dtype=np.float32))
-        single = t.ndim == 1
-        out = self.decode_tensor(t[None] if single else t).numpy()
-        return out[0] if single else out

@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, Iterator
 
 
 def cache_dir() -> Path:
@@ -21,13 +24,38 @@ def default_data_root() -> Path:
     return Path(p)
 
 
-def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write to a temp file beside `path`, fsync, then rename over it."""
+def temp_path(path: str | os.PathLike) -> Path:
+    """A temporary name beside `path` (`.NAME.tmpPID-THREAD`), private to this process and thread,
+    so a rename over `path` stays on one file system."""
+    path = Path(path)
+    return path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
+    """Write `path` all or nothing: yields a file open (mode "wb" or "w", UTF-8) on a temp file
+    beside it (`temp_path`); on success flushes, fsyncs and renames it over `path`; on any
+    exception removes the temp file and leaves an existing `path` as it was."""
+    if mode not in ("wb", "w"):
+        raise ValueError(f"atomic_write writes with mode 'wb' or 'w', not {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+    tmp = temp_path(path)
+    try:
+        with open(tmp, mode, **({} if "b" in mode else {"encoding": "utf-8"})) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+        raise
+
+
+def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
+    """Write `data` to `path` all or nothing (see `atomic_write`)."""
+    with atomic_write(path, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)

@@ -1,73 +1,76 @@
-"""The training engine shared by the CLI, scripts and the window's worker thread.
+"""The training engine shared by the CLI, scripts and the window's worker thread: it advances a
+`Run` toward its target number of epochs.
+
+Three parts, kept apart so each can change alone:
+- `BatchSampler`: which images each step sees. One permutation per epoch, seeded from
+  (seed, epoch), cut into this rank's share (rank / world size, for multi-process training),
+  then into batches; it can start at any step, which is how a run stopped mid-epoch continues.
+- the step: the run's model kind does it (`ModelKind.train_step`), through the module's forward.
+- `Trainer`: the bookkeeping: events at most ten times a second and after every epoch,
+  pause / resume / cancel through `threading.Event`s checked once per batch (so they work from
+  any thread without an event loop), validation, the run's history and exact progress, and
+  rolling back to the last good state when the loss stops being finite.
 
 Speed comes from keeping the whole training split on the device as uint8 and slicing batches
-out of one shuffled copy per epoch: no DataLoader, no per-sample Python work. Each epoch reseeds
-from (seed, epoch), so a resumed run continues exactly as an uninterrupted one would.
-Pause, resume and cancel are `threading.Event`s checked once per batch, so they work from any
-thread without an event loop.
+out of one shuffled copy per epoch: no DataLoader, no per-sample Python work.
 """
 from __future__ import annotations
 
+import copy
 import math
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
 
 import numpy as np
 import torch
 
-from .config import TrainConfig
 from .data.base import ImageDataset
+from .batches import float_batch, host_tensor, images_to_float
 from .device import resolve_device
 from .errors import TrainingError
-from .models import AutoEncoder
+from .kinds import StepContext
+from .run import Progress, Run
 
 EVENT_INTERVAL_S = 0.1  # step events at most ten times a second
 
 
 @dataclass
 class StepEvent:
-    epoch: int  # 1-based
-    epochs: int
+    epoch: int  # 1-based: the epoch in progress
+    epochs: int  # the run's target
     step: int  # 1-based within the epoch
     steps_per_epoch: int
-    loss: float
-    recon: float
-    kl: float
-    beta: float
+    terms: dict  # loss term -> running mean over the epoch so far
+    extras: dict  # scalars the kind reports (e.g. the KL weight "beta")
     samples_per_s: float
     kind: str = "step"
+
+    @property
+    def x(self) -> float:
+        """Epochs trained, fractional."""
+        return self.epoch - 1 + self.step / max(self.steps_per_epoch, 1)
 
 
 @dataclass
 class EpochEvent:
-    epoch: int
+    record: dict  # the history record: epoch, train_<term>, val_<term>, extras, lr, seconds, ...
     epochs: int
-    train_loss: float
-    train_recon: float
-    train_kl: float
-    val_loss: Optional[float]
-    val_recon: Optional[float]
-    val_kl: Optional[float]
-    beta: float
-    samples_per_s: float
-    seconds: float
     kind: str = "epoch"
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d.pop("kind")
-        return d
+    @property
+    def epoch(self) -> int:
+        return int(self.record["epoch"])
 
 
 @dataclass
 class TrainResult:
     status: str  # "finished" | "cancelled" | "diverged"
-    epochs_done: int
-    history: list
+    epochs_done: float
     samples_per_s: float
     message: str = ""
+    history: list = field(default_factory=list)
 
 
 Callback = Callable[[object], None]
@@ -77,76 +80,81 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return (int(seed) * 1_000_003 + int(epoch)) % (2**63)
 
 
-def kl_weight(beta: float, warmup_epochs: int, epoch_progress: float) -> float:
-    """Linear KL warm-up: 0 -> beta over the first `warmup_epochs` epochs (progress in epochs)."""
-    if warmup_epochs <= 0:
-        return beta
-    return beta * min(1.0, epoch_progress / warmup_epochs)
+class BatchSampler:
+    """Batches of one epoch for one rank: a seeded permutation, this rank's share, in order."""
 
+    def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1):
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is outside a world of {world_size}")
+        self.n, self.batch_size, self.seed = int(n), int(batch_size), int(seed)
+        self.rank, self.world_size = int(rank), int(world_size)
+        self.per_rank = self.n // self.world_size if self.world_size > 1 else self.n
+        self.steps_per_epoch = math.ceil(self.per_rank / self.batch_size)
 
-def make_optimizer(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Optimizer:
-    """Adam; the fused kernel where torch has one (CPU, CUDA): one call updates every tensor."""
-    if device.type in ("cpu", "cuda"):
-        try:
-            return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
-        except (RuntimeError, TypeError):
-            pass
-    return torch.optim.Adam(model.parameters(), lr=lr)
+    def order(self, epoch: int) -> torch.Tensor:
+        """This rank's indices for `epoch`: a disjoint slice of one permutation all ranks share
+        (ranks take equal shares; the few images left over sit out that epoch)."""
+        gen = torch.Generator().manual_seed(epoch_seed(self.seed, epoch))
+        perm = torch.randperm(self.n, generator=gen)
+        if self.world_size > 1:
+            perm = perm[self.rank * self.per_rank:(self.rank + 1) * self.per_rank]
+        return perm
 
-
-def images_to_float(batch_u8: torch.Tensor) -> torch.Tensor:
-    return batch_u8.to(torch.float32).div_(255.0)
-
-
-def host_tensor(images: np.ndarray) -> torch.Tensor:
-    """A CPU tensor over a numpy slice; read-only memmaps (cached data sets) are copied first."""
-    arr = np.ascontiguousarray(images)
-    if not arr.flags.writeable:
-        arr = arr.copy()
-    return torch.from_numpy(arr)
-
-
-def float_batch(images: np.ndarray, device) -> torch.Tensor:
-    """uint8 images (a numpy slice) -> float32 in [0, 1] on `device`; float input is passed through."""
-    t = host_tensor(images).to(device)
-    return images_to_float(t) if t.dtype == torch.uint8 else t.float()
+    def batches(self, data, epoch: int, device: torch.device, start_step: int = 0):
+        """uint8 batches on `device`; `data` is a device tensor (one gather per epoch, then views)
+        or a host array too big for the device (sorted row reads per batch)."""
+        b = self.batch_size
+        perm = self.order(epoch)
+        if isinstance(data, torch.Tensor):
+            shuffled = data[perm.to(data.device)]
+            for i in range(start_step * b, len(perm), b):
+                yield shuffled[i:i + b]
+        else:
+            idx = perm.numpy()
+            for i in range(start_step * b, len(idx), b):
+                rows = np.sort(idx[i:i + b])  # sorted reads are kinder to a memmap
+                yield host_tensor(data[rows]).to(device, non_blocking=True)
 
 
 class Trainer:
-    def __init__(
-        self,
-        model: AutoEncoder,
-        dataset: ImageDataset,
-        config: TrainConfig,
-        callbacks: Iterable[Callback] = (),
-        *,
-        history: Optional[list] = None,
-        optimizer_state: Optional[dict] = None,
-        start_epoch: int = 0,
-    ):
-        if tuple(dataset.image_shape) != tuple(model.config.image_shape):
-            raise TrainingError(
-                f"the model expects images of shape {tuple(model.config.image_shape)} but the data set "
-                f"'{dataset.name}' has {tuple(dataset.image_shape)}"
-            )
-        if len(dataset.train) == 0:
-            raise TrainingError(f"the data set '{dataset.name}' has no training images")
-        self.model = model
+    """Advances `run` on `dataset` toward `run.train_config.epochs` (the total).
+
+    The run must already use the data set (`run.use_dataset`); the trainer refuses otherwise.
+    `module` is what the step calls (the run's model, or a wrapper of it).
+    """
+
+    def __init__(self, run: Run, dataset: ImageDataset, callbacks: Iterable[Callback] = (), *,
+                 rank: int = 0, world_size: int = 1, module: Optional[torch.nn.Module] = None):
+        run.use_dataset(dataset)  # a no-op when it is the current segment; refuses silent switches
+        self.run = run
         self.dataset = dataset
-        self.config = config
+        self.kind = run.kind
         self.callbacks = list(callbacks)
-        self.history: list = list(history or [])
-        self.start_epoch = int(start_epoch)
-        self.epoch = self.start_epoch
-        self.device = resolve_device(config.device)
-        self.model.to(self.device)
-        self.optimizer = make_optimizer(self.model, config.lr, self.device)
-        if optimizer_state:
-            self.optimizer.load_state_dict(optimizer_state)
+        self.device = resolve_device(run.train_config.device)
+        run.model.to(self.device)
+        self.module = module or run.model
+        self.optimizers = self.kind.optimizers(run.model, run.train_config, self.device)
+        for name, opt in self.optimizers.items():
+            state = run.optimizer_states.get(name)
+            if state:
+                try:
+                    opt.load_state_dict(state)
+                except (ValueError, KeyError, TypeError, RuntimeError) as e:
+                    raise TrainingError(f"the run's saved state of optimiser '{name}' does not fit its "
+                                        f"model ({type(e).__name__}: {e})") from None
+            for group in opt.param_groups:  # the run's settings say which rate applies now
+                group["lr"] = run.train_config.lr
+        self.sampler = BatchSampler(len(dataset.train), run.train_config.batch_size, run.train_config.seed,
+                                    rank, world_size)
+        p = run.progress
+        if p.mid_epoch and p.steps_per_epoch != self.sampler.steps_per_epoch:
+            raise TrainingError(
+                f"the run stopped after step {p.step} of {p.steps_per_epoch} in epoch {p.epoch + 1}, but "
+                f"this data and batch size give {self.sampler.steps_per_epoch} steps per epoch: continue "
+                f"it with the batch size and data set it was trained with")
         self._running = threading.Event()
         self._running.set()
         self._cancel = threading.Event()
-        self._good_state = self._copy_state()
 
     # -- control, from any thread ---------------------------------------------------------
     def pause(self) -> None:
@@ -164,74 +172,97 @@ class Trainer:
         return not self._running.is_set()
 
     # -- internals ------------------------------------------------------------------------
-    def _copy_state(self) -> dict:
-        return {k: v.detach().clone() for k, v in self.model.state_dict().items()}
-
     def _emit(self, event) -> None:
         for cb in self.callbacks:
             cb(event)
 
-    def _train_images(self) -> tuple[torch.Tensor, bool]:
-        """The training split as a uint8 tensor: on the device when it fits, else on the CPU."""
+    def _train_images(self):
+        """The training split as a uint8 tensor on the device when it fits, else the host array."""
         images = self.dataset.train.images
-        on_device = images.nbytes <= self.config.max_device_bytes
-        if on_device:
-            return host_tensor(images).to(self.device), True
-        return images, False  # a memmap too big to hold: gather batches from it
+        if images.nbytes <= self.run.train_config.max_device_bytes:
+            return host_tensor(images).to(self.device)
+        return images
 
-    def _batches(self, data, on_device: bool, gen: torch.Generator):
-        n = data.shape[0]
-        b = self.config.batch_size
-        perm = torch.randperm(n, generator=gen)
-        if on_device:
-            shuffled = data[perm.to(data.device)]  # one gather per epoch, then views
-            for i in range(0, n, b):
-                yield shuffled[i:i + b]
-        else:
-            idx = perm.numpy()
-            for i in range(0, n, b):
-                rows = np.sort(idx[i:i + b])  # sorted reads are kinder to a memmap
-                yield host_tensor(data[rows]).to(self.device, non_blocking=True)
+    def save_optimizers(self) -> None:
+        """Put the optimisers' states into the run (references: copy before handing them on)."""
+        self.run.optimizer_states = {name: opt.state_dict() for name, opt in self.optimizers.items()}
+
+    def _good_state(self) -> dict:
+        run = self.run
+        return {"model": {k: v.detach().clone() for k, v in run.model.state_dict().items()},
+                "optimizers": {k: copy.deepcopy(o.state_dict()) for k, o in self.optimizers.items()},
+                "progress": run.progress.copy(), "history": len(run.history), "curve": len(run.curve),
+                "segment_epochs": run.segments[-1].epochs}
+
+    def _roll_back(self, good: dict) -> None:
+        run = self.run
+        run.model.load_state_dict(good["model"])
+        for k, o in self.optimizers.items():
+            o.load_state_dict(good["optimizers"][k])
+        run.progress = good["progress"]
+        del run.history[good["history"]:]
+        del run.curve[good["curve"]:]
+        run.segments[-1].epochs = good["segment_epochs"]
 
     @torch.no_grad()
     def validate(self) -> Optional[dict]:
         split = self.dataset.validation
         if len(split) == 0:
             return None
-        was_training = self.model.training
-        self.model.eval()
-        tot = {"loss": 0.0, "recon": 0.0, "kl": 0.0}
-        n = len(split)
-        beta = self.model.config.beta
-        for i in range(0, n, self.config.val_batch_size):
-            x = float_batch(split.images[i:i + self.config.val_batch_size], self.device)
-            out = self.model.loss(x, beta=beta)
-            for k in tot:
+        model, cfg = self.run.model, self.run.model_config
+        was_training = model.training
+        model.eval()
+        names = self.kind.term_names()
+        tot = dict.fromkeys(names, 0.0)
+        n, vb = len(split), self.run.train_config.val_batch_size
+        for i in range(0, n, vb):
+            x = float_batch(split.images[i:i + vb], self.device)
+            out = self.kind.validation_terms(model, x, cfg)
+            for k in names:
                 tot[k] += float(out[k]) * x.shape[0]
-        self.model.train(was_training)
+        model.train(was_training)
         return {k: v / n for k, v in tot.items()}
 
-    def run(self) -> TrainResult:
-        cfg = self.config
-        mcfg = self.model.config
-        data, on_device = self._train_images()
-        n = data.shape[0]
-        steps_per_epoch = math.ceil(n / cfg.batch_size)
-        rates = []
+    def _save_rng(self, p: Progress) -> None:
+        p.rng_state = torch.get_rng_state()
+        p.cuda_rng_state = torch.cuda.get_rng_state(self.device) if self.device.type == "cuda" else None
+
+    def _restore_rng(self, p: Progress) -> None:
+        if p.rng_state is not None:
+            torch.set_rng_state(p.rng_state)
+        if p.cuda_rng_state is not None and self.device.type == "cuda":
+            torch.cuda.set_rng_state(p.cuda_rng_state, self.device)
+
+    # -- the loop -------------------------------------------------------------------------
+    def train(self) -> TrainResult:
+        run, kind = self.run, self.kind
+        tcfg, mcfg = run.train_config, run.model_config
+        names = kind.term_names()
+        data = self._train_images()
+        spe = self.sampler.steps_per_epoch
+        segment = run.segments[-1]
+        segment_index = len(run.segments) - 1
+        rates: list[float] = []
         status, message = "finished", ""
-        self.model.train()
-        for epoch in range(self.start_epoch, cfg.epochs):
-            seed = epoch_seed(cfg.seed, epoch)
-            torch.manual_seed(seed)
-            gen = torch.Generator().manual_seed(seed)
-            sums = torch.zeros(3, device=self.device)
-            seen = 0
+        good = self._good_state()
+        run.model.train()
+        while run.progress.epoch < tcfg.epochs:
+            p = run.progress
+            epoch = p.epoch
+            if p.mid_epoch:
+                self._restore_rng(p)
+                sums = p.sums.to(self.device).clone()
+                seen, t_train, first = p.seen, p.seconds, p.step
+            else:
+                torch.manual_seed(epoch_seed(tcfg.seed, epoch))
+                sums = torch.zeros(len(names), device=self.device)
+                seen, t_train, first = 0, 0.0, 0
+            p.steps_per_epoch = spe
             t_epoch = time.perf_counter()
-            t_train = 0.0
-            t_last_event = t_epoch
-            last_event_seen = 0
-            last_event_time = t_epoch
-            for step, xb in enumerate(self._batches(data, on_device, gen), start=1):
+            last_event_time, last_event_seen = t_epoch, seen
+            extras: dict = {}
+            step = first
+            for step, xb in enumerate(self.sampler.batches(data, epoch, self.device, first), start=first + 1):
                 if not self._running.is_set():
                     t_pause = time.perf_counter()
                     self._running.wait()
@@ -239,55 +270,72 @@ class Trainer:
                     t_epoch += paused_for
                     last_event_time += paused_for
                 if self._cancel.is_set():
-                    status, message = "cancelled", f"cancelled during epoch {epoch + 1}"
+                    status = "cancelled"
+                    step -= 1
                     break
                 t0 = time.perf_counter()
                 x = images_to_float(xb)
-                beta = kl_weight(mcfg.beta, mcfg.kl_warmup_epochs, epoch + (step - 1) / steps_per_epoch)
-                out = self.model.loss(x, beta=beta)
-                self.optimizer.zero_grad(set_to_none=True)
-                out["loss"].backward()
-                self.optimizer.step()
+                ctx = StepContext(epoch + (step - 1) / spe)
+                out = kind.train_step(self.module, x, self.optimizers, ctx, mcfg)
                 bs = x.shape[0]
-                sums += torch.stack([out["loss"].detach(), out["recon"].detach(), out["kl"].detach()]) * bs
+                sums += torch.stack([out[k].detach().float() for k in names]) * bs
                 seen += bs
-                t_train += time.perf_counter() - t0
+                extras = ctx.extras
                 now = time.perf_counter()
-                if now - t_last_event >= EVENT_INTERVAL_S or step == steps_per_epoch:
-                    s = (sums / seen).tolist()
-                    if not all(math.isfinite(v) for v in s):
+                t_train += now - t0
+                if now - last_event_time >= EVENT_INTERVAL_S or step == spe:
+                    means = (sums / seen).tolist()
+                    if not all(math.isfinite(v) for v in means):
                         status = "diverged"
                         break
                     rate = (seen - last_event_seen) / max(now - last_event_time, 1e-9)
                     last_event_seen, last_event_time = seen, now
-                    t_last_event = now
-                    self._emit(StepEvent(epoch + 1, cfg.epochs, step, steps_per_epoch, s[0], s[1], s[2], beta, rate))
+                    terms = dict(zip(names, means))
+                    ev = StepEvent(epoch + 1, tcfg.epochs, step, spe, terms, dict(extras), rate)
+                    run.add_curve_point({"x": ev.x, **terms})
+                    self._emit(ev)
             if status == "diverged":
-                self.model.load_state_dict(self._good_state)
+                self._roll_back(good)
                 message = (f"the loss became non-finite (NaN or infinity) in epoch {epoch + 1}; training stopped "
-                           f"and the weights of epoch {epoch} were kept. Try a lower learning rate.")
+                           f"and the weights after {_epochs(run.epochs_done)} were kept. Try a lower learning rate.")
                 break
             if status == "cancelled":
+                if step > first:  # keep exactly what was trained, to continue from there
+                    self._save_rng(p)
+                    p.step, p.seen, p.sums, p.seconds = step, seen, sums.detach().cpu().clone(), t_train
+                    segment.epochs = run.epochs_done - segment.start_epoch
+                if run.progress.mid_epoch:
+                    message = f"stopped after {_epochs(run.epochs_done)} (step {p.step} of {spe} in epoch {epoch + 1})"
+                else:
+                    message = f"stopped after {_epochs(run.epochs_done)}"
                 break
-            s = (sums / max(seen, 1)).tolist()
+            means = (sums / max(seen, 1)).tolist()
             val = self.validate()
-            if val is not None and not math.isfinite(val["loss"]):
-                self.model.load_state_dict(self._good_state)
+            if val is not None and not all(math.isfinite(v) for v in val.values()):
+                self._roll_back(good)
                 status = "diverged"
-                message = (f"the validation loss became non-finite in epoch {epoch + 1}; the weights of "
-                           f"epoch {epoch} were kept. Try a lower learning rate.")
+                message = (f"the validation loss became non-finite in epoch {epoch + 1}; the weights after "
+                           f"{_epochs(run.epochs_done)} were kept. Try a lower learning rate.")
                 break
             rate = seen / max(t_train, 1e-9)
             rates.append(rate)
-            ev = EpochEvent(
-                epoch + 1, cfg.epochs, s[0], s[1], s[2],
-                None if val is None else val["loss"], None if val is None else val["recon"],
-                None if val is None else val["kl"], beta, rate, time.perf_counter() - t_epoch,
-            )
-            self.history.append(ev.to_dict())
-            self.epoch = epoch + 1
-            self._good_state = self._copy_state()
-            self._emit(ev)
-        self.model.eval()
-        sps = rates[-1] if rates else 0.0
-        return TrainResult(status, self.epoch, list(self.history), sps, message)
+            record = {"epoch": epoch + 1, "dataset": segment_index}
+            record.update({f"train_{k}": v for k, v in zip(names, means)})
+            record.update({f"val_{k}": (None if val is None else val[k]) for k in names})
+            record.update(extras)
+            record.update({"lr": tcfg.lr, "samples_per_s": rate, "seconds": time.perf_counter() - t_epoch})
+            run.history.append(record)
+            run.progress = Progress(epoch + 1, 0, spe)
+            segment.epochs = run.epochs_done - segment.start_epoch
+            self.save_optimizers()
+            good = self._good_state()
+            self._emit(EpochEvent(record, tcfg.epochs))
+        self.save_optimizers()
+        run.model.eval()
+        return TrainResult(status, run.epochs_done, rates[-1] if rates else 0.0, message, list(run.history))
+
+
+def _epochs(x: float) -> str:
+    x = float(x)
+    text = f"{int(x)}" if x.is_integer() else f"{x:.2f}"
+    return f"{text} epoch{'' if x == 1 else 's'}"

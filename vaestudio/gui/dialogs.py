@@ -55,6 +55,28 @@ def ask_yes_no(parent: QWidget, title: str, question: str) -> bool:
     return answer == QMessageBox.StandardButton.Yes
 
 
+def ask_new_model_for_dataset(parent: QWidget, model_shape: str, name: str, data_shape: str) -> bool:
+    """True: make a new model for the data set; False: keep the model and the current data set."""
+    box = QMessageBox(QMessageBox.Icon.Question, "The model does not fit this data set",
+                      f"The current model takes {model_shape} images, but {name} has {data_shape} images.",
+                      QMessageBox.StandardButton.NoButton, parent)
+    new = box.addButton("New Model for This Data Set", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Keep Current Model", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(new)
+    box.exec()
+    return box.clickedButton() is new
+
+
+def show_info(parent: QWidget, title: str, text: str) -> QMessageBox:
+    """Plain facts in a non-blocking box whose text can be selected and copied."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, text, QMessageBox.StandardButton.Ok, parent)
+    box.setObjectName("infoDialog")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
+
+
 def choose_open_model(parent: QWidget, folder: str) -> str:
     path, _ = QFileDialog.getOpenFileName(parent, "Open Model", folder, MODEL_FILTER)
     return path

@@ -1,131 +1,165 @@
-"""Live loss curves: the total, the reconstruction term and the KL term side by side, each
-with the training curve (updated during the epoch) and the validation points (one per epoch).
+"""Live loss curves: one plot per loss term the run's model kind declares as plotted (a VAE:
+the objective, reconstruction and KL; an autoencoder: reconstruction only), each with the
+training curve and the validation points (one per epoch).
 
-The three parts live in separate plots because their scales differ by an order of magnitude:
-in one plot the KL would be a flat line near zero. X is in epochs, fractional during one.
-Repaints must stay cheap, as training reports ten times a second: redraws are coalesced to
-`REDRAW_HZ` a second, there is no grid (pyqtgraph draws it with the axes, which tripled the
-cost) and the x range moves once an epoch instead of on every point, so the axes are not
-rebuilt each time.
+The plots draw the run itself: its in-epoch curve (`run.curve`) and its history, never a copy
+of their own, so what is on screen is exactly what was trained (after Stop and Start the line
+goes on from where it stopped). Terms sit in separate plots because their scales differ by an
+order of magnitude. X is in epochs. Repaints must stay cheap while training reports ten times
+a second: redraws are coalesced to `REDRAW_HZ` a second, there is no grid (pyqtgraph draws it
+with the axes, which tripled the cost) and the x range moves once an epoch at most.
 """
 from __future__ import annotations
 
 import math
+from typing import Optional
 
+import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QTimer
-from PySide6.QtWidgets import QHBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
-PARTS = (("loss", "Loss (−ELBO)"), ("recon", "Reconstruction"), ("kl", "KL divergence"))
 TRAIN_COLOUR = (31, 119, 180)
 VAL_COLOUR = (214, 39, 40)
+BOUNDARY_COLOUR = (120, 120, 120)
 REDRAW_HZ = 3
-
-
-class _Series:
-    def __init__(self):
-        self.x: list[float] = []
-        self.y: list[float] = []
-
-    def clear(self) -> None:
-        self.x.clear()
-        self.y.clear()
-
-    def add(self, x: float, y) -> None:
-        if y is not None:
-            self.x.append(float(x))
-            self.y.append(float(y))
 
 
 class LossPlot(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
-        layout = QHBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        self._layout = QHBoxLayout(self)
+        self._layout.setContentsMargins(4, 4, 4, 4)
+        self.run = None
+        self.terms: list = []  # the LossTerms on show
         self.plots: dict[str, pg.PlotWidget] = {}
-        self.train = {key: _Series() for key, _ in PARTS}
-        self.val = {key: _Series() for key, _ in PARTS}
-        self._train_curves = {}
-        self._val_curves = {}
+        self._train_curves: dict = {}
+        self._val_curves: dict = {}
+        self._boundaries: list = []
+        self._first = None
+        self._x_range = None
+        self.empty = QLabel("Train or open a model to see its loss curves")
+        self.empty.setStyleSheet("color: palette(mid);")
+        self._layout.addWidget(self.empty)
+        self._redraw_timer = QTimer(self)
+        self._redraw_timer.setSingleShot(True)
+        self._redraw_timer.setInterval(1000 // REDRAW_HZ)
+        self._redraw_timer.timeout.connect(self._redraw)
+
+    # -- what to show -------------------------------------------------------------------------
+    def set_run(self, run) -> None:
+        """Show `run` (None: nothing). Rebuilds the plots when the kind's terms differ."""
+        self.run = run
+        terms = [] if run is None else run.kind.plotted_terms()
+        if [t.name for t in terms] != [t.name for t in self.terms]:
+            self._build(terms)
+        self._x_range = None
+        self._redraw()
+
+    def schedule(self) -> None:
+        """The run moved on (a step or an epoch): redraw soon."""
+        if not self._redraw_timer.isActive():
+            self._redraw_timer.start()
+
+    def _build(self, terms) -> None:
+        for w in self.plots.values():
+            self._layout.removeWidget(w)
+            w.deleteLater()
+        self.plots, self._train_curves, self._val_curves, self._boundaries = {}, {}, {}, []
+        self.terms = list(terms)
+        self.empty.setVisible(not terms)
         first = None
-        for key, title in PARTS:
+        for i, term in enumerate(terms):
             w = pg.PlotWidget(background="w")
-            w.setObjectName(f"lossPlot_{key}")
+            w.setObjectName(f"lossPlot_{term.name}")
+            w.setToolTip(f"{term.title}, {term.unit}: {term.help}" if term.help else term.title)
             item = w.getPlotItem()
-            item.setTitle(title, color="#333", size="9pt")
+            item.setTitle(term.title, color="#333", size="9pt")
             item.setLabel("bottom", "epoch")
             item.enableAutoRange(x=False)
-            if key == "loss":
-                item.setLabel("left", "nats / image")
+            if i == 0:
+                item.setLabel("left", term.unit.replace(" per ", " / "))
             for axis in ("left", "bottom"):
                 item.getAxis(axis).setPen("#888")
                 item.getAxis(axis).setTextPen("#333")
             item.setMenuEnabled(False)
-            legend = item.addLegend(offset=(-6, 6), labelTextColor="#333") if key == "loss" else None
-            self._train_curves[key] = item.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=2), name="train")
-            self._val_curves[key] = item.plot([], [], pen=pg.mkPen(VAL_COLOUR, width=2), symbol="o", symbolSize=6,
-                                              symbolBrush=VAL_COLOUR, symbolPen=None, name="validation")
+            legend = item.addLegend(offset=(-6, 6), labelTextColor="#333") if i == 0 else None
+            self._train_curves[term.name] = item.plot([], [], pen=pg.mkPen(TRAIN_COLOUR, width=2), name="train")
+            self._val_curves[term.name] = item.plot([], [], pen=pg.mkPen(VAL_COLOUR, width=2), symbol="o",
+                                                    symbolSize=6, symbolBrush=VAL_COLOUR, symbolPen=None,
+                                                    name="validation")
             if legend is not None:
                 legend.setBrush(pg.mkBrush(255, 255, 255, 200))
             if first is None:
                 first = item
             else:
                 item.setXLink(first)
-            self.plots[key] = w
-            layout.addWidget(w)
+            self.plots[term.name] = w
+            self._layout.addWidget(w)
         self._first = first
-        self._x_range = None
-        self._redraw_timer = QTimer(self)
-        self._redraw_timer.setSingleShot(True)
-        self._redraw_timer.setInterval(1000 // REDRAW_HZ)
-        self._redraw_timer.timeout.connect(self._redraw)
 
-    # -- feeding ----------------------------------------------------------------------------
-    def clear(self) -> None:
-        for series in (*self.train.values(), *self.val.values()):
-            series.clear()
-        self._redraw()
-
-    def set_history(self, history: list) -> None:
-        """Draw a finished run: one train and one validation point per epoch."""
-        for series in (*self.train.values(), *self.val.values()):
-            series.clear()
-        for rec in history:
-            self._add_epoch(rec, with_train=True)
-        self._redraw()
-
-    def add_step(self, ev: dict) -> None:
-        x = ev["epoch"] - 1 + ev["step"] / max(ev["steps_per_epoch"], 1)
-        for key, _ in PARTS:
-            self.train[key].add(x, ev[key])
-        self._schedule()
-
-    def add_epoch(self, record: dict) -> None:
-        self._add_epoch(record, with_train=False)
-        self._schedule()
-
-    def _schedule(self) -> None:
-        if not self._redraw_timer.isActive():
-            self._redraw_timer.start()
-
-    def _add_epoch(self, rec: dict, with_train: bool) -> None:
-        x = rec["epoch"]
-        for key, _ in PARTS:
-            if with_train:
-                self.train[key].add(x, rec.get(f"train_{key}"))
-            self.val[key].add(x, rec.get(f"val_{key}"))
+    # -- drawing ------------------------------------------------------------------------------
+    def series(self, name: str, which: str = "train") -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of a term as drawn: the run's in-epoch curve, or its validation points."""
+        run = self.run
+        if run is None:
+            return np.zeros(0), np.zeros(0)
+        if which == "train":
+            points = list(run.curve)  # a copy: the worker thread appends to the run's list
+            if not points and run.history:  # a run saved without a curve: one point per epoch
+                points = [{"x": h["epoch"], name: h.get(f"train_{name}")} for h in list(run.history)]
+        else:
+            points = [{"x": h["epoch"], name: h.get(f"val_{name}")} for h in list(run.history)]
+        pts = [(p["x"], p[name]) for p in points if p.get(name) is not None]
+        if not pts:
+            return np.zeros(0), np.zeros(0)
+        xy = np.asarray(pts, dtype=float)
+        return xy[:, 0], xy[:, 1]
 
     def _redraw(self) -> None:
         self._redraw_timer.stop()
-        for key, _ in PARTS:
-            self._train_curves[key].setData(self.train[key].x, self.train[key].y)
-            self._val_curves[key].setData(self.val[key].x, self.val[key].y)
-        xs = self.train["loss"].x + self.val["loss"].x
-        x_range = (math.floor(min(xs, default=0.0)), max(1, math.ceil(max(xs, default=1.0))))
-        if x_range != self._x_range:  # the x axes (linked) change once an epoch at most
-            self._x_range = x_range
-            self._first.setXRange(*x_range, padding=0.02)
+        if not self.terms:
+            return
+        xs = []
+        for term in self.terms:
+            for which, curves in (("train", self._train_curves), ("val", self._val_curves)):
+                x, y = self.series(term.name, which)
+                curves[term.name].setData(x, y)
+                xs.append(x)
+        self._mark_boundaries()
+        allx = np.concatenate(xs) if xs else np.zeros(0)
+        lo = math.floor(float(allx.min())) if allx.size else 0
+        hi = max(1, math.ceil(float(allx.max()))) if allx.size else 1
+        if (lo, hi) != self._x_range:  # the x axes (linked) change once an epoch at most
+            self._x_range = (lo, hi)
+            self._first.setXRange(lo, hi, padding=0.02)
 
-    # -- reading (tests, status) ------------------------------------------------------------
-    def point_count(self, series: str = "train", key: str = "loss") -> int:
-        return len((self.train if series == "train" else self.val)[key].x)
+    def _mark_boundaries(self) -> None:
+        """A dashed line where the run changed data set, labelled with the new one's name."""
+        starts = [] if self.run is None else [(s.start_epoch, s.spec.name) for s in self.run.segments[1:]]
+        if [b[0] for b in self._boundaries] == [x for x, _ in starts]:
+            return
+        for _x, lines in self._boundaries:
+            for plot, line in lines:
+                plot.getPlotItem().removeItem(line)
+        self._boundaries = []
+        for x, name in starts:
+            lines = []
+            for plot in self.plots.values():
+                line = pg.InfiniteLine(pos=x, angle=90, label=name, labelOpts={"position": 0.9, "color": "#555"},
+                                       pen=pg.mkPen(BOUNDARY_COLOUR, width=1, style=pg.QtCore.Qt.PenStyle.DashLine))
+                plot.getPlotItem().addItem(line)
+                lines.append((plot, line))
+            self._boundaries.append((x, lines))
+
+    # -- reading (tests, status) ----------------------------------------------------------------
+    def point_count(self, series: str = "train", key: Optional[str] = None) -> int:
+        """Points drawn for a term (the first plotted one by default)."""
+        if not self.terms:
+            return 0
+        curves = self._train_curves if series == "train" else self._val_curves
+        x, _ = curves[key or self.terms[0].name].getData()
+        return 0 if x is None else len(x)
+
+    def titles(self) -> list[str]:
+        return [t.title for t in self.terms]

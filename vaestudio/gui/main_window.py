@@ -27,6 +27,11 @@ from .training_dock import LossDock, TrainingDock
 from .workers import TaskWorker
 
 DEFAULT_DATASET = "digits"
+
+
+def _shape(shape) -> str:
+    c, h, w = shape
+    return f"{w}×{h} {'grey' if c == 1 else 'colour'}"
 PLACEHOLDER_TEXT = "Train or open a model to see its latent space"
 
 
@@ -49,7 +54,6 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.settings = settings or AppSettings()
         self.session = Session(self)
         self.last_error: Optional[str] = None
-        self._new_model_pending = False
         self._closing = False
         self._load_default = True
         self._torch_worker: Optional[TaskWorker] = None
@@ -85,6 +89,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.resizeDocks([self.loss_dock], [230], Qt.Orientation.Vertical)
         self.install_explore()
         self.settings.restore_window(self)
+        self._update_plan()
 
     # ===================================================================== construction
     def _make_actions(self) -> None:
@@ -110,6 +115,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.start_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaPlay))
         self.pause_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaPause))
         self.stop_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaStop))
+        self.model_info_action = _action(self, "About This &Model", self.show_model_info, "Ctrl+I",
+                                         "modelInfoAction", "What the current model is: kind, progress, data sets")
         self.about_action = _action(self, "&About VAE Studio", self.show_about, None, "aboutAction")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_qt_action = _action(self, "About &Qt", QApplication.aboutQt, None, "aboutQtAction")
@@ -146,6 +153,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.view_menu.setObjectName("viewMenu")
 
         self.help_menu = bar.addMenu("&Help")
+        self.help_menu.addAction(self.model_info_action)
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.about_action)
         self.help_menu.addAction(self.about_qt_action)
 
@@ -160,9 +169,9 @@ class MainWindow(ModelFilesMixin, QMainWindow):
 
     def _connect(self) -> None:
         s, c, loader = self.session, self.controller, self.loader
+        self.training_dock.form.train_settings_changed.connect(self._update_plan)
         wiring = (
-            (s.dataset_changed, self._on_dataset), (s.model_changed, self._on_model),
-            (s.history_changed, self._on_history), (s.epoch_added, self._on_epoch),
+            (s.dataset_changed, self._on_dataset), (s.run_changed, self._on_run), (s.epoch_added, self._on_epoch),
             (s.training_state_changed, self._on_state), (s.dirty_changed, self._on_dirty),
             (c.step, self._on_step), (c.device_changed, self._on_device),
             (c.failed, self._on_training_failed), (c.finished, self._on_training_finished),
@@ -242,6 +251,16 @@ class MainWindow(ModelFilesMixin, QMainWindow):
 
     @Slot(object)
     def _on_dataset_loaded(self, dataset) -> None:
+        run = self.session.run
+        if run is not None and tuple(run.model_config.image_shape) != tuple(dataset.image_shape):
+            # The model cannot take these images: say so now, not at Start.
+            if not dialogs.ask_new_model_for_dataset(self, _shape(run.model_config.image_shape), dataset.name,
+                                                     _shape(dataset.image_shape)):
+                self.statusBar().showMessage(f"Kept {self.session.dataset.name if self.session.dataset else 'no data set'}: "
+                                             f"{dataset.name} does not fit the model", 6000)
+                return
+            if not self._discard_model("making a new model for this data set"):
+                return
         dataset_menu.remember(self.settings, dataset.spec)
         self.session.set_dataset(dataset)
         self.statusBar().showMessage(f"Opened {dataset.name}", 4000)
@@ -271,37 +290,94 @@ class MainWindow(ModelFilesMixin, QMainWindow):
 
     # ===================================================================== models
     def new_model(self) -> None:
-        if self.session.training or not self._confirm_discard("starting a new model"):
+        if self.session.training or not self._discard_model("starting a new model"):
             return
-        self._new_model_pending = True
-        form = self.training_dock.form
-        form.set_model_locked(False)
-        if self.session.dataset is not None:
-            form.suit_images(self.session.dataset.image_shape[0])
-        self.training_dock.reset_progress("Choose the settings of the new model, then Start.")
         self.training_dock.show()
         self.training_dock.raise_()
-        form.kind.setFocus()
+        self.training_dock.form.kind.setFocus()
+
+    def _discard_model(self, what: str) -> bool:
+        """Drop the current model (after asking to save unsaved training): every view clears and
+        the settings unlock for the next one. False when the user kept it."""
+        if not self._confirm_discard(what):
+            return False
+        self.session.set_run(None)
+        from . import autosave
+        autosave.discard(autosave.own_autosave_path())
+        self.training_dock.reset_progress("Choose the settings of the new model, then Start.")
+        return True
 
     # ===================================================================== training
     def start_training(self) -> None:
+        from ..core.run import DatasetSwitchError, Run, describe_spec
+
         s = self.session
         if s.training:
             return
         form = self.training_dock.form
         try:
-            new_cfg = None
-            if s.model is None or self._new_model_pending:
-                if s.dataset is None:
-                    raise VaeStudioError("Open a data set first (File > Open Dataset).")
-                new_cfg = form.model_config(s.dataset.image_shape)
-            self.controller.start(new_cfg, form.train_config())
+            if s.dataset is None:
+                raise VaeStudioError("Open a data set first (File > Open Dataset).")
+            tcfg = form.train_config()
+            if s.run is None:
+                prepare_torch()
+                run = Run.new(form.model_config(s.dataset.image_shape), tcfg)
+                run.use_dataset(s.dataset)
+                s.set_run(run)
+            else:
+                self._apply_train_settings(s.run, tcfg)
+            try:
+                self.controller.start()
+            except DatasetSwitchError:
+                cur = s.run.dataset_spec
+                if not dialogs.ask_yes_no(
+                        self, "Continue on another data set?",
+                        f"This model was trained on {describe_spec(cur)} "
+                        f"({s.run.segments[-1].epochs:g} epochs). Continue training it on "
+                        f"{describe_spec(s.dataset.spec)}?\n\nThe loss plots and the model's history "
+                        f"mark where the data set changed."):
+                    return
+                self.controller.start(allow_dataset_switch=True)
         except VaeStudioError as e:
             dialogs.show_error(self, "Cannot start training", e)
             return
-        self._new_model_pending = False
         form.set_model_locked(True)
         self.training_dock.reset_progress("Starting...")
+
+    def _apply_train_settings(self, run, tcfg) -> None:
+        """The form's training settings into the run: the target, the device, and a learning rate
+        or batch size the user changed (recorded in the history from the next epoch on)."""
+        import dataclasses
+
+        if tcfg.batch_size != run.train_config.batch_size and run.progress.mid_epoch:
+            raise VaeStudioError(
+                f"The model stopped inside epoch {run.progress.epoch + 1} with batch size "
+                f"{run.train_config.batch_size}; finish that epoch with it before changing the batch size.")
+        run.set_target(tcfg.epochs)
+        if tcfg.lr != run.train_config.lr:
+            run.set_lr(tcfg.lr)
+        run.train_config = dataclasses.replace(run.train_config, batch_size=tcfg.batch_size, device=tcfg.device)
+
+    def _update_plan(self, *_) -> None:
+        """Say what Start will do, in words, on the Start button and above the progress bars."""
+        run, form = self.session.run, self.training_dock.form
+        target = form.epochs.value()
+        if self.session.training and run is not None:
+            text, plan = "&Start", f"Training to {run.target_epochs} epochs."
+        elif run is None:
+            text, plan = f"&Train to {target} epochs", f"Start builds a new model and trains it to {target} epochs."
+        else:
+            done = run.epochs_done
+            more = target - done
+            if more <= 0:
+                text = "&Start"
+                plan = (f"The model has trained {done:g} of {target} epochs: raise Epochs (total) to train more.")
+            else:
+                text = f"&Train {more:g} more" if done else f"&Train to {target} epochs"
+                plan = (f"Start continues from epoch {done:g} to {target} ({more:g} more)." if done
+                        else f"Start trains the model to {target} epochs.")
+        self.start_action.setText(text)
+        self.training_dock.show_plan(plan)
 
     def toggle_pause(self) -> None:
         if self.session.state == "running":
@@ -322,25 +398,30 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.training_dock.form.suit_images(c)
 
     @Slot(object)
-    def _on_model(self, cfg) -> None:
-        self.training_dock.form.set_model_locked(False)
-        self.training_dock.form.set_model_config(cfg)
-        self.training_dock.form.set_model_locked(True)
+    def _on_run(self, run) -> None:
+        """A new, opened or discarded model: every view starts over from the run."""
+        form = self.training_dock.form
+        form.set_model_locked(False)
+        if run is not None:
+            form.set_model_config(run.model_config)
+            form.set_train_config(run.train_config)
+            form.set_model_locked(True)
+        elif self.session.dataset is not None:
+            form.suit_images(self.session.dataset.image_shape[0])
+        self.loss_plot.set_run(run)
         self._update_title()
-
-    @Slot()
-    def _on_history(self) -> None:
-        self.loss_plot.set_history(self.session.history)
+        self._update_plan()
 
     @Slot(object)
     def _on_epoch(self, record: dict) -> None:
-        self.loss_plot.add_epoch(record)
+        self.loss_plot.schedule()
         self.training_dock.show_epoch(record)
 
     @Slot(object)
     def _on_step(self, ev: dict) -> None:
-        self.loss_plot.add_step(ev)
-        self.training_dock.show_step(ev)
+        self.loss_plot.schedule()
+        run = self.session.run
+        self.training_dock.show_step(ev, run.kind.plotted_terms() if run is not None else [])
         self.speed_label.setText(f"{ev['samples_per_s']:,.0f} images/s")
 
     @Slot(str)
@@ -369,6 +450,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
             self.statusBar().showMessage("Training...")
         if idle:
             self.speed_label.setText("")
+            self.loss_plot.schedule()
+        self._update_plan()
 
     @Slot(bool)
     def _on_dirty(self, dirty: bool) -> None:
@@ -383,11 +466,11 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.training_dock.show_finished(result)
         text = {"finished": "Training finished", "cancelled": "Training stopped",
                 "diverged": "Training diverged"}.get(result["status"], "Training ended")
-        self.statusBar().showMessage(f"{text}: {result['epochs_done']} epochs in total", 6000)
+        self.statusBar().showMessage(f"{text}: {result['epochs_done']:g} epochs in total", 6000)
 
     def _update_title(self) -> None:
         s = self.session
-        if s.model is None:
+        if s.run is None:
             doc = "no model"
         else:
             doc = s.path.name if s.path is not None else "untitled model"
@@ -406,6 +489,17 @@ class MainWindow(ModelFilesMixin, QMainWindow):
             "<p>Train autoencoders and variational autoencoders on images, and explore what "
             "their latent spaces learned.</p>"
             "<p>Models are plain PyTorch; checkpoints hold only weights and settings.</p>")
+
+    def show_model_info(self) -> None:
+        s = self.session
+        run = s.saved_state if s.training and s.saved_state is not None else s.run
+        if run is None:
+            dialogs.show_info(self, "About this model", "There is no model yet: train or open one.")
+            return
+        text = run.describe()
+        if s.training:
+            text += "\n\n(Training is running: these are the facts at the last finished epoch.)"
+        dialogs.show_info(self, "About this model", text)
 
     def shutdown(self) -> None:
         """Stop all background work and wait for it (no thread outlives the window)."""

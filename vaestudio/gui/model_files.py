@@ -34,9 +34,9 @@ class ModelFilesMixin:
             self.open_model(path)
 
     def open_model(self, path, *, from_autosave: bool = False) -> bool:
-        """Open a checkpoint: the model, its settings and its data set. False if it failed or
-        the user kept the current model."""
-        from ..core.checkpoint import load_checkpoint
+        """Open a run: the model, its settings, history and data set. False if it failed or the
+        user kept the current model."""
+        from ..core.run import Run
 
         if self.session.training:
             dialogs.show_error(self, "Cannot open a model", "Stop training before opening another model.")
@@ -44,31 +44,24 @@ class ModelFilesMixin:
         if not self._confirm_discard("opening another model"):
             return False
         try:
-            ckpt = load_checkpoint(path)
+            run = Run.load(path)
         except VaeStudioError as e:
             if not from_autosave:
                 self.settings.remove_recent_model(path)
             dialogs.show_error(self, "Cannot open the model", e)
             return False
-        form = self.training_dock.form
-        form.set_model_locked(False)
-        form.set_model_config(ckpt.model_config)
-        if ckpt.train_config is not None:
-            form.set_train_config(ckpt.train_config)
-        form.set_model_locked(True)
-        self._new_model_pending = False
-        self.session.set_model(
-            ckpt.model, train_config=ckpt.train_config, history=ckpt.history, epoch=ckpt.epoch,
-            optimizer_state=ckpt.optimizer_state, path=None if from_autosave else ckpt.path,
-            dirty=from_autosave, snapshot=ckpt.model.cpu_copy())
+        opened_from = run.path
+        if from_autosave:
+            run.path = None  # an autosave is not the user's file: Save asks where to put it
+        self.session.set_run(run, dirty=from_autosave)
         if not from_autosave:
-            self.settings.add_recent_model(ckpt.path)
-            self.settings.set_last_folder("models", Path(ckpt.path).parent)
-        self.training_dock.reset_progress(f"Opened: {ckpt.epoch} epochs trained")
-        spec = ckpt.dataset_spec
+            self.settings.add_recent_model(opened_from)
+            self.settings.set_last_folder("models", Path(opened_from).parent)
+        self.training_dock.reset_progress(f"Opened: {run.epochs_done:g} of {run.target_epochs} epochs trained")
+        spec = run.dataset_spec
         if spec is not None and (self.session.dataset is None or self.session.dataset.spec != spec):
             self.open_dataset(spec)
-        self.statusBar().showMessage(f"Opened {ckpt.path}", 4000)
+        self.statusBar().showMessage(f"Opened {opened_from}", 4000)
         return True
 
     def save_model(self) -> bool:
@@ -77,7 +70,7 @@ class ModelFilesMixin:
         return self.save_model_to(self.session.path)
 
     def save_model_as(self) -> bool:
-        if self.session.model is None:
+        if self.session.run is None:
             dialogs.show_error(self, "Nothing to save", "There is no model yet: train or open one first.")
             return False
         folder = self.settings.last_folder("models") or str(Path.home())
@@ -86,26 +79,21 @@ class ModelFilesMixin:
         return bool(path) and self.save_model_to(path)
 
     def save_model_to(self, path) -> bool:
-        """Write the model (while training: the snapshot of the last finished epoch)."""
-        from ..core.checkpoint import save_checkpoint
-
+        """Write the run (while training: as it was at the end of the last finished epoch)."""
         s = self.session
-        model = s.snapshot if s.training else s.model
-        if model is None:
+        run = s.saved_state if s.training else s.run
+        if run is None:
             msg = ("Training has not finished an epoch yet; save after the first one."
                    if s.training else "There is no model yet: train or open one first.")
             dialogs.show_error(self, "Nothing to save", msg)
             return False
         try:
-            written = save_checkpoint(
-                path, model, train_config=s.train_config,
-                dataset_spec=s.dataset.spec if s.dataset is not None else None,
-                optimizer_state=None if s.training else s.optimizer_state,
-                history=s.history, epoch=s.epoch)
+            written = run.save(path)
         except (OSError, VaeStudioError) as e:
             dialogs.show_error(self, "Cannot save the model", e)
             return False
-        s.mark_saved(written)
+        s.run.path = written
+        s.mark_saved()
         self.settings.add_recent_model(written)
         self.settings.set_last_folder("models", written.parent)
         if not s.training:

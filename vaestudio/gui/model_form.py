@@ -1,8 +1,10 @@
 """The settings of a model and of its training, as a form, with the classic presets.
 
-It converts between widgets and the core's `ModelConfig` / `TrainConfig`; the core validates.
+It converts between widgets and the core's model configs / `TrainConfig`; the core validates.
+The kinds come from the core's registry, and each kind's own settings (a VAE's β and KL
+warm-up) are built from its config dataclass, so a new kind needs no change here.
 The model half is locked while a model exists (its architecture is fixed once trained);
-Train > New Model... unlocks it.
+Train > New Model... unlocks it. "Epochs" is the total the run trains to.
 """
 from __future__ import annotations
 
@@ -12,13 +14,18 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QLabel, QLineEdit, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from ..core.config import ModelConfig, Preset, TrainConfig, presets
+from ..core import config as core_config
+from ..core.config import ModelConfig, Preset, TrainConfig, kind_options, presets
 from ..core.errors import ConfigError
+from ..core.kinds import get_kind, kind_names, make_model_config
 
-KINDS = (("VAE (variational)", "vae"), ("Autoencoder", "ae"))
-ARCHS = (("MLP", "mlp"), ("Convolutional", "conv"))
-LIKELIHOODS = (("Bernoulli (grey images)", "bernoulli"), ("Gaussian, σ = 0.1", "gaussian"))
-DEVICES = (("Automatic", "auto"), ("CPU", "cpu"), ("CUDA GPU", "cuda"), ("Apple GPU (MPS)", "mps"))
+# How the window names the core's allowed values (the values themselves come from the core).
+_TITLES = {"mlp": "MLP", "conv": "Convolutional", "bernoulli": "Bernoulli (grey images)",
+           "gaussian": "Gaussian, σ = 0.1", "auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU",
+           "mps": "Apple GPU (MPS)"}
+ARCHS = tuple((_TITLES.get(v, v), v) for v in core_config.ARCHS)
+LIKELIHOODS = tuple((_TITLES.get(v, v), v) for v in core_config.LIKELIHOODS)
+DEVICES = tuple((_TITLES.get(v, v), v) for v in core_config.DEVICES)
 
 
 def _combo(items, name: str) -> QComboBox:
@@ -59,10 +66,31 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+def _option_widget(f) -> QWidget:
+    """A spin box for a kind's own setting, bounded as its `option(...)` declares."""
+    meta = f.metadata
+    if isinstance(f.default, bool):
+        raise TypeError("boolean kind options need a check box")  # none yet
+    if isinstance(f.default, int):
+        w = _spin(f"{f.name}Option", int(meta["lo"] if meta["lo"] is not None else 0),
+                  int(meta["hi"] if meta["hi"] is not None else 1_000_000), int(f.default))
+    else:
+        w = QDoubleSpinBox()
+        w.setObjectName(f"{f.name}Option")
+        w.setDecimals(3)
+        w.setRange(float(meta["lo"] if meta["lo"] is not None else -1e6),
+                   float(meta["hi"] if meta["hi"] is not None else 1e6))
+        w.setSingleStep(0.1)
+        w.setValue(float(f.default))
+    w.setToolTip(meta["help"])
+    return w
+
+
 class ModelSettingsForm(QWidget):
     """Preset chooser, model settings and training settings."""
 
     preset_applied = Signal(object)  # Preset
+    train_settings_changed = Signal()  # epochs, batch size, learning rate or device edited
 
     def __init__(self, parent: Optional[QWidget] = None):
         super().__init__(parent)
@@ -83,7 +111,7 @@ class ModelSettingsForm(QWidget):
 
         self.model_box = QGroupBox("Model")
         form = QFormLayout(self.model_box)
-        self.kind = _combo(KINDS, "kindCombo")
+        self.kind = _combo(tuple((get_kind(k).title, k) for k in kind_names()), "kindCombo")
         self.arch = _combo(ARCHS, "archCombo")
         self.latent_dim = _spin("latentDimSpin", 1, 1024, 2)
         self.hidden = QLineEdit("400")
@@ -91,15 +119,6 @@ class ModelSettingsForm(QWidget):
         self.hidden.setToolTip("MLP hidden layer sizes, encoder order; the decoder mirrors them")
         self.conv_width = _spin("convWidthSpin", 1, 512, 32)
         self.conv_width.setToolTip("channels of the first conv layer; they double per layer")
-        self.beta = QDoubleSpinBox()
-        self.beta.setObjectName("betaSpin")
-        self.beta.setRange(0.0, 1000.0)
-        self.beta.setDecimals(2)
-        self.beta.setSingleStep(0.1)
-        self.beta.setValue(1.0)
-        self.beta.setToolTip("weight on the KL term (β-VAE); 1 is the plain VAE")
-        self.kl_warmup = _spin("klWarmupSpin", 0, 10000, 0, " epochs")
-        self.kl_warmup.setToolTip("ramp the KL weight from 0 to β over this many epochs")
         self.likelihood = _combo(LIKELIHOODS, "likelihoodCombo")
         self.lock_note = QLabel("Trained models keep their architecture: Train ▸ New Model... to change it.")
         self.lock_note.setWordWrap(True)
@@ -110,9 +129,16 @@ class ModelSettingsForm(QWidget):
         form.addRow("Latent dimension", self.latent_dim)
         form.addRow("Hidden sizes", self.hidden)
         form.addRow("Conv width", self.conv_width)
-        form.addRow("β (KL weight)", self.beta)
-        form.addRow("KL warm-up", self.kl_warmup)
         form.addRow("Likelihood", self.likelihood)
+        # Each kind's own settings, built from its config dataclass: field name -> (widget, kinds having it)
+        self.options: dict[str, tuple[QWidget, set]] = {}
+        for name in kind_names():
+            for f in kind_options(get_kind(name).config_class):
+                if f.name not in self.options:
+                    w = _option_widget(f)
+                    self.options[f.name] = (w, set())
+                    form.addRow(f.metadata["label"], w)
+                self.options[f.name][1].add(name)
         form.addRow(self.lock_note)
         self._model_form = form
         outer.addWidget(self.model_box)
@@ -120,7 +146,7 @@ class ModelSettingsForm(QWidget):
         self.train_box = QGroupBox("Training")
         tform = QFormLayout(self.train_box)
         self.epochs = _spin("epochsSpin", 1, 100000, 10)
-        self.epochs.setToolTip("Start trains this many more epochs")
+        self.epochs.setToolTip("The total number of epochs the model trains to (not \"this many more\")")
         self.batch_size = _spin("batchSizeSpin", 1, 65536, 128)
         self.lr = QDoubleSpinBox()
         self.lr.setObjectName("lrSpin")
@@ -128,8 +154,10 @@ class ModelSettingsForm(QWidget):
         self.lr.setRange(0.00001, 1.0)
         self.lr.setSingleStep(0.0001)
         self.lr.setValue(0.001)
+        self.lr.setToolTip("Adam's learning rate; a change applies from the next Start on and is "
+                           "recorded in the history")
         self.device = _combo(DEVICES, "deviceCombo")
-        tform.addRow("Epochs", self.epochs)
+        tform.addRow("Epochs (total)", self.epochs)
         tform.addRow("Batch size", self.batch_size)
         tform.addRow("Learning rate", self.lr)
         tform.addRow("Device", self.device)
@@ -142,8 +170,12 @@ class ModelSettingsForm(QWidget):
         self._applying = False
         for box in (self.kind, self.arch, self.likelihood, self.device):
             box.currentIndexChanged.connect(self._on_edited)
-        for spin in (self.latent_dim, self.conv_width, self.beta, self.kl_warmup, self.epochs, self.batch_size, self.lr):
+        for spin in (self.latent_dim, self.conv_width, self.epochs, self.batch_size, self.lr,
+                     *(w for w, _ in self.options.values())):
             spin.valueChanged.connect(self._on_edited)
+        for w in (self.epochs, self.batch_size, self.lr):
+            w.valueChanged.connect(self.train_settings_changed)
+        self.device.currentIndexChanged.connect(self.train_settings_changed)
         self.hidden.textChanged.connect(self._on_edited)
         self._locked = False
         self.set_presets(presets(have_gpu=False))
@@ -197,13 +229,12 @@ class ModelSettingsForm(QWidget):
     # -- widgets <-> configs ------------------------------------------------------------------
     def model_config(self, image_shape) -> ModelConfig:
         """The model these settings describe, for images of `image_shape` (C, H, W)."""
-        arch = self.arch.currentData()
-        return ModelConfig(
-            kind=self.kind.currentData(), arch=arch, image_shape=tuple(image_shape),
-            latent_dim=self.latent_dim.value(),
+        kind, arch = self.kind.currentData(), self.arch.currentData()
+        own = {name: w.value() for name, (w, kinds) in self.options.items() if kind in kinds}
+        return make_model_config(
+            kind=kind, arch=arch, image_shape=tuple(image_shape), latent_dim=self.latent_dim.value(),
             hidden=parse_hidden(self.hidden.text()) if arch == "mlp" else ModelConfig().hidden,
-            conv_width=self.conv_width.value(), likelihood=self.likelihood.currentData(),
-            beta=self.beta.value(), kl_warmup_epochs=self.kl_warmup.value(),
+            conv_width=self.conv_width.value(), likelihood=self.likelihood.currentData(), **own,
         )
 
     def train_config(self) -> TrainConfig:
@@ -216,8 +247,9 @@ class ModelSettingsForm(QWidget):
         self.latent_dim.setValue(cfg.latent_dim)
         self.hidden.setText(", ".join(str(h) for h in cfg.hidden))
         self.conv_width.setValue(cfg.conv_width)
-        self.beta.setValue(cfg.beta)
-        self.kl_warmup.setValue(cfg.kl_warmup_epochs)
+        for name, (w, _kinds) in self.options.items():
+            if hasattr(cfg, name):
+                w.setValue(getattr(cfg, name))
         _select(self.likelihood, cfg.likelihood)
         self._update_enabled()
 
@@ -249,12 +281,13 @@ class ModelSettingsForm(QWidget):
     def _update_enabled(self) -> None:
         free = not self._locked
         mlp = self.arch.currentData() == "mlp"
-        vae = self.kind.currentData() == "vae"
+        kind = self.kind.currentData()
         for w in (self.kind, self.arch, self.latent_dim, self.likelihood):
             w.setEnabled(free)
         self.hidden.setEnabled(free and mlp)
         self.conv_width.setEnabled(free and not mlp)
-        self.beta.setEnabled(free and vae)
-        self.kl_warmup.setEnabled(free and vae)
         self._model_form.setRowVisible(self.hidden, mlp)
         self._model_form.setRowVisible(self.conv_width, not mlp)
+        for w, kinds in self.options.values():
+            w.setEnabled(free)
+            self._model_form.setRowVisible(w, kind in kinds)

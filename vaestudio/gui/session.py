@@ -1,25 +1,26 @@
-"""The one object that holds the window's state, shared by every panel.
+"""The window's state, shared by every panel: the open data set and the current `Run`.
 
-Panels never talk to each other: they read the session's attributes and listen to its
-signals. The training model itself belongs to the worker while it trains; panels only ever
-see `snapshot`, a frozen CPU copy (`AutoEncoder.cpu_copy()`) that is safe to use from the
-GUI thread while training goes on.
+The run (a core object) is the one source of truth for the model, its settings, history and
+progress; the session only points at it and turns changes into signals. Panels never keep
+their own copy of history or settings: they read `session.run` and listen here.
+
+While training, the run belongs to the worker thread. The GUI then reads only what is safe:
+`snapshot` (a frozen CPU copy of the model, refreshed after every epoch) for exploring, and
+`saved_state` (a frozen copy of the whole run at the last epoch end) for File > Save. The
+run's history list only grows, so reading it from the GUI thread is safe too.
 
 Signals
 -------
 dataset_changed(ImageDataset)  a data set was opened.
-model_changed(ModelConfig)     a model was created or opened: the old snapshot is obsolete
-                               (`snapshot` is None until the new model's first epoch ends,
-                               or set at once for an opened model).
-snapshot_changed(AutoEncoder)  a fresh CPU copy after every finished epoch and on open.
+run_changed(object)            the run was replaced (new, opened, discarded: then None). Every
+                               view starts over from `session.run`.
+snapshot_changed(object)       a fresh CPU copy of the model after an epoch, or on open.
+epoch_added(dict)              one history record was appended to `run.history`.
 training_state_changed(str)    "idle" | "running" | "paused".
-history_changed()              the epoch history was replaced (model opened or created).
-epoch_added(dict)              one epoch record appended to `history`.
-dirty_changed(bool)            the model has (or no longer has) unsaved training.
+dirty_changed(bool)            the run has (or no longer has) unsaved training.
 """
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Optional
 
 from PySide6.QtCore import QObject, Signal
@@ -29,68 +30,75 @@ STATES = ("idle", "running", "paused")
 
 class Session(QObject):
     dataset_changed = Signal(object)
-    model_changed = Signal(object)
+    run_changed = Signal(object)
     snapshot_changed = Signal(object)
-    training_state_changed = Signal(str)
-    history_changed = Signal()
     epoch_added = Signal(object)
+    training_state_changed = Signal(str)
     dirty_changed = Signal(bool)
 
     def __init__(self, parent: Optional[QObject] = None):
         super().__init__(parent)
         self.dataset = None  # ImageDataset
-        self.model_config = None  # ModelConfig of the current model
-        self.snapshot = None  # latest AutoEncoder CPU copy
-        self.history: list[dict] = []  # EpochEvent.to_dict() records
+        self.run = None  # core Run, or None before a model exists
+        self.snapshot = None  # CPU copy of the run's model, for exploring
+        self.saved_state = None  # Run copy at the last finished epoch while training, else None
         self.state = "idle"
-        # The current model and what is needed to save or continue it. `model` is the live
-        # training model: only the training controller touches it, and only while idle.
-        self.model = None
-        self.train_config = None
-        self.epoch = 0  # finished epochs
-        self.optimizer_state: Optional[dict] = None
-        self.path: Optional[Path] = None  # the file it was opened from or saved to
         self.dirty = False
+
+    # -- reading ---------------------------------------------------------------------------
+    @property
+    def model_config(self):
+        return None if self.run is None else self.run.model_config
+
+    @property
+    def history(self) -> list:
+        return [] if self.run is None else self.run.history
+
+    @property
+    def path(self):
+        return None if self.run is None else self.run.path
+
+    @property
+    def training(self) -> bool:
+        return self.state != "idle"
 
     # -- data -----------------------------------------------------------------------------
     def set_dataset(self, dataset) -> None:
         self.dataset = dataset
         self.dataset_changed.emit(dataset)
 
-    # -- model ----------------------------------------------------------------------------
-    def set_model(self, model, *, train_config=None, history=(), epoch: int = 0, optimizer_state=None,
-                  path: Optional[Path] = None, dirty: bool = False, snapshot=None) -> None:
-        """Make `model` the current one (a new or an opened model)."""
-        self.model = model
-        self.model_config = model.config
-        self.train_config = train_config
-        self.history = list(history)
-        self.epoch = int(epoch)
-        self.optimizer_state = optimizer_state
-        self.path = None if path is None else Path(path)
-        self.snapshot = snapshot
-        self.model_changed.emit(self.model_config)
-        self.history_changed.emit()
-        if snapshot is not None:
-            self.snapshot_changed.emit(snapshot)
+    # -- the run --------------------------------------------------------------------------
+    def set_run(self, run, *, dirty: bool = False) -> None:
+        """Make `run` the current one (new, opened or restored), or None to discard the model."""
+        self.run = run
+        self.saved_state = None
+        self.snapshot = None if run is None else run.model.cpu_copy()
+        self.run_changed.emit(run)
+        if self.snapshot is not None:
+            self.snapshot_changed.emit(self.snapshot)
         self.set_dirty(dirty)
 
-    def add_epoch(self, record: dict, snapshot) -> None:
-        """One more finished epoch, with the CPU copy of the weights at its end."""
-        self.history.append(dict(record))
-        self.epoch = int(record.get("epoch", self.epoch + 1))
-        self.snapshot = snapshot
+    def epoch_finished(self, record: dict, saved_state) -> None:
+        """The worker finished an epoch; `saved_state` is the run's frozen copy at its end."""
+        self.saved_state = saved_state
+        self.snapshot = saved_state.model
         self.epoch_added.emit(record)
-        self.snapshot_changed.emit(snapshot)
+        self.snapshot_changed.emit(self.snapshot)
         self.set_dirty(True)
+
+    def training_ended(self) -> None:
+        """The worker gave the run back: views take the weights exactly as they stopped."""
+        self.saved_state = None
+        if self.run is not None:
+            self.snapshot = self.run.model.cpu_copy()
+            self.snapshot_changed.emit(self.snapshot)
 
     def set_dirty(self, dirty: bool) -> None:
         if dirty != self.dirty:
             self.dirty = dirty
             self.dirty_changed.emit(dirty)
 
-    def mark_saved(self, path: Path) -> None:
-        self.path = Path(path)
+    def mark_saved(self) -> None:
         self.dirty = False
         self.dirty_changed.emit(False)  # always: the title shows the new file name
 
@@ -101,7 +109,3 @@ class Session(QObject):
         if state != self.state:
             self.state = state
             self.training_state_changed.emit(state)
-
-    @property
-    def training(self) -> bool:
-        return self.state != "idle"

@@ -1,12 +1,13 @@
 """Starts, pauses and stops training for the window, and turns the worker's reports into
 session updates. It lives in the GUI thread, so the worker's queued signals land here.
 
-"Start" trains the current model for the configured number of further epochs (or a new model
-first, when asked); "Stop" ends within one batch and keeps the weights as they are.
+"Start" trains the session's run toward its total number of epochs (the run's own target,
+which the window sets from its Epochs control). "Stop" ends within one batch; the run keeps
+exactly what was trained, the step inside the epoch included, and the next Start continues
+from there.
 """
 from __future__ import annotations
 
-import dataclasses
 from typing import Optional
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
@@ -18,7 +19,7 @@ from .workers import TrainWorker
 
 
 class TrainingController(QObject):
-    step = Signal(object)  # dict of a StepEvent's numbers, plus run_start_epoch / run_epochs
+    step = Signal(object)  # the worker's step dict, plus "start_x": epochs done when Start was pressed
     device_changed = Signal(str)
     failed = Signal(str, str)  # message, details
     finished = Signal(object)  # the worker's result dict
@@ -28,7 +29,7 @@ class TrainingController(QObject):
         self.session = session
         self.autosave_enabled = autosave_enabled
         self.worker: Optional[TrainWorker] = None
-        self.run_start_epoch = 0
+        self.start_x = 0.0
         self.samples_per_s = 0.0
 
     @property
@@ -36,47 +37,35 @@ class TrainingController(QObject):
         return autosave.own_autosave_path() if self.autosave_enabled else None
 
     # -- commands -------------------------------------------------------------------------
-    def start(self, new_model_config=None, train_config=None) -> None:
-        """Train for `train_config.epochs` more epochs; build a model from `new_model_config` first
-        when given (or when there is none). Raises ConfigError for what cannot start."""
-        from ..core.config import TrainConfig
-        from ..core.models import build_model
+    def start(self, allow_dataset_switch: bool = False) -> None:
+        """Train the session's run on the session's data set toward the run's target.
+
+        Raises ConfigError for what cannot start (`DatasetSwitchError` when the data set is not
+        the one the run trained on and `allow_dataset_switch` is False)."""
         from .torch_setup import prepare_torch
 
         prepare_torch()
-        import torch
-
         s = self.session
         if self.worker is not None:
             raise ConfigError("training is already running")
         if s.dataset is None:
             raise ConfigError("open a data set first (File > Open Dataset)")
-        tcfg = train_config or s.train_config or TrainConfig()
-        if new_model_config is None and s.model is None:
+        run = s.run
+        if run is None:
             raise ConfigError("there is no model yet: choose its settings and start")
-        cfg = new_model_config or s.model_config
-        if tuple(cfg.image_shape) != tuple(s.dataset.image_shape):
-            raise ConfigError(
-                f"the model takes images of shape {tuple(cfg.image_shape)}, but '{s.dataset.name}' has "
-                f"{tuple(s.dataset.image_shape)}: choose Train > New Model... to build one for this data set")
-        if new_model_config is not None:
-            torch.manual_seed(tcfg.seed)
-            s.set_model(build_model(new_model_config), train_config=tcfg)
-        start = s.epoch
-        run_cfg = dataclasses.replace(tcfg, epochs=start + tcfg.epochs)
-        s.train_config = tcfg
-        self.run_start_epoch = start
-        worker = TrainWorker(
-            s.model, s.dataset, run_cfg, history=s.history, optimizer_state=_with_lr(s.optimizer_state, tcfg.lr),
-            start_epoch=start, autosave_path=self.autosave_path,
-            save_kwargs={"dataset_spec": s.dataset.spec},
-        )
+        if run.finished:
+            raise ConfigError(f"the model has trained {run.epochs_done:g} of {run.target_epochs} epochs: "
+                              f"raise Epochs (total) to train more")
+        run.use_dataset(s.dataset, allow_switch=allow_dataset_switch)
+        self.start_x = run.epochs_done
+        worker = TrainWorker(run, s.dataset, autosave_path=self.autosave_path)
         for signal, slot in ((worker.device_ready, self._on_device), (worker.step, self._on_step),
                              (worker.epoch_done, self._on_epoch), (worker.finished, self._on_finished),
                              (worker.failed, self._on_failed), (worker.done, self._on_done)):
             signal.connect(slot)
         self.worker = worker
         s.set_state("running")
+        s.set_dirty(True)
         worker.start()
 
     def pause(self) -> None:
@@ -96,7 +85,7 @@ class TrainingController(QObject):
 
     def shutdown(self) -> None:
         """Stop and wait (for closing the window): returns with the thread ended and the
-        session updated with the final weights and history."""
+        session holding the run exactly as it stopped."""
         worker = self.worker
         if worker is None:
             return
@@ -119,20 +108,18 @@ class TrainingController(QObject):
     def _on_step(self, ev: dict) -> None:
         if self._current():
             self.samples_per_s = ev["samples_per_s"]
-            self.step.emit(dict(ev, run_start_epoch=self.run_start_epoch))
+            self.step.emit(dict(ev, start_x=self.start_x))
 
     @Slot(object, object)
-    def _on_epoch(self, record: dict, snapshot) -> None:
+    def _on_epoch(self, record: dict, saved_state) -> None:
         if self._current():
             self.samples_per_s = record.get("samples_per_s", self.samples_per_s)
-            self.session.add_epoch(record, snapshot)
+            self.session.epoch_finished(record, saved_state)
 
     @Slot(object)
     def _on_finished(self, result: dict) -> None:
         if not self._current():
             return
-        self.session.optimizer_state = result["optimizer_state"]
-        self.session.epoch = result["epochs_done"]
         if result["status"] == "diverged":
             self.failed.emit(result["message"], "")
         self.finished.emit(result)
@@ -150,12 +137,5 @@ class TrainingController(QObject):
     def _on_done_from(self, worker: TrainWorker) -> None:
         worker.join()
         self.worker = None
+        self.session.training_ended()
         self.session.set_state("idle")
-
-
-def _with_lr(optimizer_state: Optional[dict], lr: float) -> Optional[dict]:
-    """Adam's saved state carries its learning rate; the one chosen now should win."""
-    if not optimizer_state:
-        return optimizer_state
-    groups = [dict(g, lr=lr) for g in optimizer_state.get("param_groups", [])]
-    return dict(optimizer_state, param_groups=groups)

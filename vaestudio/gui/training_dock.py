@@ -33,6 +33,10 @@ class TrainingDock(QDockWidget):
         for b in (self.start_button, self.pause_button, self.stop_button):
             buttons.addWidget(b)
         layout.addLayout(buttons)
+        self.plan = QLabel("")
+        self.plan.setObjectName("startPlan")
+        self.plan.setWordWrap(True)
+        layout.addWidget(self.plan)
 
         progress = QGroupBox("Progress")
         pbox = QVBoxLayout(progress)
@@ -67,17 +71,22 @@ class TrainingDock(QDockWidget):
         body.setMinimumWidth(300)
         self.setWidget(body)
 
-    def show_step(self, ev: dict) -> None:
-        """Progress from a step report (see TrainingController.step)."""
+    def show_plan(self, text: str) -> None:
+        """What Start will do, in words (e.g. "Start trains to 30 epochs")."""
+        self.plan.setText(text)
+
+    def show_step(self, ev: dict, terms) -> None:
+        """Progress from a step report (see TrainingController.step); `terms` are the kind's."""
         frac = ev["step"] / max(ev["steps_per_epoch"], 1)
-        start, total = ev["run_start_epoch"], ev["epochs"]
-        overall = (ev["epoch"] - 1 - start + frac) / max(total - start, 1)
+        start, total = ev["start_x"], ev["epochs"]
+        overall = (ev["x"] - start) / max(total - start, 1e-9)
         self.epoch_bar.setValue(int(frac * 1000))
         self.epoch_bar.setFormat(f"{ev['epoch']} of {total}: {frac:.0%}")
         self.overall_bar.setValue(int(overall * 1000))
         self.overall_bar.setFormat(f"{overall:.0%}")
-        self.status.setText(f"Epoch {ev['epoch']}: loss {ev['loss']:.2f} = reconstruction "
-                            f"{ev['recon']:.2f} + {ev['beta']:.2g} × KL {ev['kl']:.2f}")
+        parts = ", ".join(f"{t.title.split(' (')[0].lower()} {ev['terms'][t.name]:.2f}" for t in terms)
+        beta = ev["extras"].get("beta")
+        self.status.setText(f"Epoch {ev['epoch']}: {parts}" + (f" (KL weight β {beta:.2g})" if beta is not None else ""))
 
     def show_epoch(self, record: dict) -> None:
         val = record.get("val_loss")
@@ -93,6 +102,7 @@ class TrainingDock(QDockWidget):
             self.overall_bar.setFormat("done")
         elif result["status"] == "cancelled":
             self.overall_bar.setFormat("stopped")
+            self.status.setText(result["message"][:1].upper() + result["message"][1:] + ".")
 
     def reset_progress(self, text: str) -> None:
         for bar in (self.epoch_bar, self.overall_bar):

@@ -1,13 +1,15 @@
 """Work that must not freeze the window, run in `QObject`s moved to a `QThread`.
 
-Rules these follow (see FIELD-NOTES.md): stop and pause go through `threading.Event`s the work
-polls, never through queued slots; signals carry plain numbers, dicts of them, or objects the
-worker has finished with (a CPU copy of the model, a loaded data set); the owner quits and
-waits for the thread directly, so Qt never destroys a running thread.
+Rules these follow: stop and pause go through `threading.Event`s the work polls, never through
+queued slots (a queued slot never runs while the worker loops without an event loop); signals
+carry plain numbers, dicts of them, or objects the worker has finished with (a frozen copy of
+the run, a loaded data set), because `Signal(object)` hands over the same Python object, not a
+copy; the owner calls `thread.quit()` and waits for the thread directly (a quit queued through
+`finished` never runs while the GUI blocks in `wait()`, and Qt would then abort with "QThread:
+Destroyed while thread is still running").
 """
 from __future__ import annotations
 
-import copy
 import threading
 import time
 import traceback
@@ -130,29 +132,24 @@ class TaskWorker(ThreadedWorker):
 
 
 class TrainWorker(ThreadedWorker):
-    """Trains one model with the core `Trainer`, in its own thread.
+    """Advances a `Run` with the core `Trainer`, in its own thread.
 
-    The GUI hands over the model and does not touch it until `finished`. After every epoch
-    the worker writes the autosave (when a path is given) and emits a CPU copy of the model.
+    The GUI hands over the run and does not touch it until `done`. After every epoch, and when
+    training stops, the worker writes the autosave (when a path is given); after every epoch it
+    emits a frozen copy of the run (`Run.snapshot()`) for the views and for File > Save.
     """
 
     device_ready = Signal(str)  # the device description, once the trainer is set up
-    step = Signal(object)  # dict of a StepEvent's numbers
-    epoch_done = Signal(object, object)  # epoch record (dict), AutoEncoder CPU copy
-    finished = Signal(object)  # dict: status, epochs_done, message, samples_per_s, optimizer_state
+    step = Signal(object)  # dict: epoch, epochs, step, steps_per_epoch, x, terms, extras, samples_per_s
+    epoch_done = Signal(object, object)  # history record (dict), Run snapshot
+    finished = Signal(object)  # dict: status, epochs_done, message, samples_per_s
     failed = Signal(str, str)
 
-    def __init__(self, model, dataset, train_config, *, history=(), optimizer_state=None, start_epoch: int = 0,
-                 autosave_path=None, save_kwargs: Optional[dict] = None):
+    def __init__(self, run, dataset, *, autosave_path=None):
         super().__init__()
-        self.model = model
+        self.run_ = run
         self.dataset = dataset
-        self.train_config = train_config
-        self.history = list(history)
-        self.optimizer_state = optimizer_state
-        self.start_epoch = int(start_epoch)
         self.autosave_path = autosave_path
-        self.save_kwargs = dict(save_kwargs or {})
         self.trainer = None
         self.result: Optional[dict] = None
         self._lock = threading.Lock()
@@ -179,26 +176,26 @@ class TrainWorker(ThreadedWorker):
                 self.trainer.cancel()
 
     # -- the worker thread --------------------------------------------------------------
+    def _autosave(self) -> None:
+        if self.autosave_path is not None:
+            from ..core.checkpoint import write_run
+            write_run(self.autosave_path, self.run_)  # not run.save: the run keeps its own path
+
     def _on_event(self, ev) -> None:
         if ev.kind == "step":
-            self.step.emit(asdict(ev))
+            self.step.emit({"epoch": ev.epoch, "epochs": ev.epochs, "step": ev.step,
+                            "steps_per_epoch": ev.steps_per_epoch, "x": ev.x, "terms": dict(ev.terms),
+                            "extras": dict(ev.extras), "samples_per_s": ev.samples_per_s})
             return
-        record = ev.to_dict()
-        if self.autosave_path is not None:
-            from ..core.checkpoint import save_checkpoint
-            save_checkpoint(self.autosave_path, self.model, optimizer=self.trainer.optimizer,
-                            history=self.trainer.history, epoch=ev.epoch, train_config=self.train_config,
-                            **self.save_kwargs)
-        self.epoch_done.emit(record, self.model.cpu_copy())
+        self._autosave()
+        self.epoch_done.emit(dict(ev.record), self.run_.snapshot())
 
     def run(self) -> None:
         try:
             from ..core.device import describe_device
             from ..core.training import Trainer
 
-            trainer = Trainer(self.model, self.dataset, self.train_config, [self._on_event],
-                              history=self.history, optimizer_state=self.optimizer_state,
-                              start_epoch=self.start_epoch)
+            trainer = Trainer(self.run_, self.dataset, [self._on_event])
             with self._lock:
                 self.trainer = trainer
                 if self._paused:
@@ -206,12 +203,11 @@ class TrainWorker(ThreadedWorker):
                 if self._cancelled:
                     trainer.cancel()
             self.device_ready.emit(describe_device(trainer.device))
-            res = trainer.run()
-            self.result = {
-                "status": res.status, "epochs_done": res.epochs_done, "message": res.message,
-                "samples_per_s": float(res.samples_per_s),
-                "optimizer_state": copy.deepcopy(trainer.optimizer.state_dict()),
-            }
+            res = trainer.train()
+            self.run_.model.to("cpu")  # the GUI explores and saves on the CPU
+            self._autosave()  # exactly where it stopped, mid-epoch included
+            self.result = {"status": res.status, "epochs_done": res.epochs_done, "message": res.message,
+                           "samples_per_s": float(res.samples_per_s)}
             self.finished.emit(self.result)
         except BaseException as e:  # noqa: BLE001 - shown as a dialog; the window lives on
             self.failed.emit(*describe_exception(e))

@@ -6,12 +6,13 @@ difference within the combinations of the others (and of --balance-on) to curb l
 """
 from __future__ import annotations
 
-from .interpolate import add_output_args, pick, write_output
+from ..core.data.base import SPLITS
+from .common import add_run_arg, load_run
+from .data_args import add_data_args
+from .run_views import add_output_args, encode_run, pick, write_output
 
 
 def add_parser(sub) -> None:
-    from .common import add_data_args, add_run_arg
-
     p = sub.add_parser("attribute", help="change an image along attribute vectors (strip, GIF or MP4)",
                        description="NAME is an attribute of the data set (Blond_Hair, Eyeglasses...), "
                                    "a label name, or a label value such as 7.")
@@ -21,8 +22,8 @@ def add_parser(sub) -> None:
     p.add_argument("--weight", action="append", type=float, metavar="W",
                    help="one per --attribute, in order (default 1 each)")
     p.add_argument("--image", type=int, required=True, metavar="INDEX", help="image index in --split")
-    p.add_argument("--split", default="test", choices=("train", "validation", "test"))
-    p.add_argument("--vector-split", default="validation", choices=("train", "validation", "test"),
+    p.add_argument("--split", default="test", choices=SPLITS)
+    p.add_argument("--vector-split", default="validation", choices=SPLITS,
                    help="the split the mean encodings are taken over (default validation)")
     p.add_argument("--steps", type=int, default=8)
     p.add_argument("--max-alpha", type=float, default=1.5, metavar="A")
@@ -40,14 +41,12 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ..core.errors import VaeStudioError
     from ..core.latent import apply_vector, attribute_vectors, combine, decode_batch, sweep_alphas
-    from .common import load_run
-    from .encode import encode_run
 
     if args.weight is not None and len(args.weight) != len(args.attribute):
         raise VaeStudioError(f"give one --weight per --attribute ({len(args.attribute)}), "
                              f"not {len(args.weight)}")
     ckpt = load_run(args)
-    pool, _ = encode_run(args, ckpt, args.vector_split)
+    pool, _ = encode_run(args, ckpt, args.vector_split, flag="--vector-split")
     vectors = attribute_vectors(pool, args.attribute, balance=args.balance,
                                 balance_on=args.balance_on, correlated=args.correlated)
     delta = combine(vectors, args.weight)

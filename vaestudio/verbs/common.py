@@ -1,32 +1,31 @@
-"""Arguments and helpers shared by the verbs that act on a trained run."""
+"""Arguments and helpers shared by the verbs that act on a trained run, and the terminal
+progress bar. The data options live in `data_args` (`add_data_args` is re-exported here)."""
 from __future__ import annotations
 
 import argparse
 import sys
 import time
 
-from ..core.checkpoint import Checkpoint, load_checkpoint
+from ..core.config import DEVICES
+from ..core.run import Run
+from .data_args import add_data_args, dataset_from_args
 
-
-def add_data_args(parser: argparse.ArgumentParser) -> None:
-    from .datasets import add_data_args as _add
-    _add(parser)
+__all__ = ["TerminalProgress", "add_data_args", "add_run_arg", "load_run", "open_run_dataset"]
 
 
 def add_run_arg(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("run", metavar="RUN", help="a run folder (holding model.pt) or a checkpoint file")
-    parser.add_argument("--device", default="cpu", choices=("auto", "cpu", "cuda", "mps"),
+    parser.add_argument("--device", default="cpu", choices=DEVICES,
                         help="where to run the model (default: cpu)")
 
 
-def load_run(args) -> Checkpoint:
+def load_run(args) -> Run:
     from ..core.device import resolve_device
-    return load_checkpoint(args.run, device=resolve_device(getattr(args, "device", "cpu")))
+    return Run.load(args.run, device=resolve_device(getattr(args, "device", "cpu")))
 
 
-def open_run_dataset(args, ckpt: Checkpoint):
+def open_run_dataset(args, ckpt: Run):
     """--dataset/--data-root when given, else the data set the model was trained on."""
-    from .datasets import dataset_from_args
     return dataset_from_args(args, default_spec=ckpt.dataset_spec)
 
 

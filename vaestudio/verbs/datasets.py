@@ -1,62 +1,18 @@
-"""`vaestudio datasets [show NAME]`, and the data options every verb shares.
-
-`add_data_args` gives a verb `--dataset`, `--data-root`, `--download` and `--data-option
-KEY=VALUE`; `dataset_from_args` opens what they say (or a checkpoint's saved data set, or the
-built-in digits).
-"""
+"""`vaestudio datasets [show NAME]`: list the data sets, or open one and describe it."""
 from __future__ import annotations
 
-import argparse
-from typing import Optional
+import textwrap
 
-from ..core.data.base import DatasetSpec, ImageDataset, ProgressFn
-from ..core.data.registry import DATASET_NAMES, DEFAULT_DATASET, list_datasets, open_dataset
-from ..core.errors import DataError
+from ..core.data.base import ImageDataset
+from ..core.data.registry import DATASET_NAMES, list_datasets
+from .common import TerminalProgress
+from .data_args import add_source_args, dataset_from_args
 
-
-def add_data_args(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("data")
-    g.add_argument("--dataset", choices=DATASET_NAMES, default=None, metavar="NAME",
-                   help=f"data set: {', '.join(DATASET_NAMES)} (default: the checkpoint's, else "
-                        f"{DEFAULT_DATASET}); `vaestudio datasets` describes them")
-    _add_source_args(g)
-
-
-def _add_source_args(g) -> None:
-    """--data-root, --download and --data-option: where the data is and how to open it."""
-    g.add_argument("--data-root", default=None, metavar="PATH",
-                   help="the folder that holds the data set (for folder: the image folder; for npz: "
-                        "the .npz file)")
-    g.add_argument("--download", action="store_true",
-                   help="download missing files through torchvision (needs a network)")
-    g.add_argument("--data-option", action="append", default=[], metavar="KEY=VALUE",
-                   help="a data set option, e.g. size=32, grey=true, n_train=2000 (repeatable)")
-
-
-def parse_data_options(items) -> dict:
-    """{'size': '32', ...} from repeated --data-option KEY=VALUE (the registry converts values)."""
-    options = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise DataError(None, f"--data-option needs KEY=VALUE, got {item!r}")
-        options[key.strip()] = value.strip()
-    return options
-
-
-def dataset_from_args(args, default_spec: Optional[DatasetSpec] = None,
-                      progress: Optional[ProgressFn] = None) -> ImageDataset:
-    """Open --dataset with --data-root; without --dataset the saved spec, else the digits.
-
-    A saved spec of the same name keeps its options and root unless the arguments override them.
-    """
-    name = getattr(args, "dataset", None)
-    root = getattr(args, "data_root", None)
-    options = parse_data_options(getattr(args, "data_option", None))
-    download = bool(getattr(args, "download", False))
-    if default_spec is not None and name in (None, default_spec.name):
-        return open_dataset(default_spec, root, download=download, progress=progress, **options)
-    return open_dataset(name or DEFAULT_DATASET, root, download=download, progress=progress, **options)
+# What the `validation` option of the data sets shipped as train and test files means.
+OPTIONS_NOTE = ("Set options with --data-option KEY=VALUE. validation (digits, mnist, fashion-mnist, "
+                "kmnist, emnist, cifar10): how many images at the end of the train file validate -- "
+                "auto (the last sixth, at most 10,000), a count (0: no validation split, the whole "
+                "train file trains) or a fraction below 1 such as 0.1.")
 
 
 def add_parser(sub) -> None:
@@ -70,7 +26,7 @@ def add_parser(sub) -> None:
                             description="Open a data set (converting or generating it the first time) "
                                         "and print its split sizes, image shape, labels and attributes.")
     show.add_argument("name", choices=DATASET_NAMES, metavar="NAME", help=", ".join(DATASET_NAMES))
-    _add_source_args(show)
+    add_source_args(show)
     show.set_defaults(func=run_show)
 
 
@@ -87,11 +43,11 @@ def run_list(args) -> int:
             print("  options: " + ", ".join(f"{k}={v}" for k, v in info.options.items()))
         if info.downloadable:
             print("  --download fetches it through torchvision when online")
+    print("\n" + textwrap.fill(OPTIONS_NOTE, width=96))
     return 0
 
 
 def run_show(args) -> int:
-    from .common import TerminalProgress
     bar = TerminalProgress()
     work: list[str] = []
 

@@ -1,14 +1,12 @@
-"""`vaestudio encode`: a split's latent codes (mu(x) for a VAE, E(x) for an AE) to an .npz.
-
-Also home of `encode_run`, which the other latent verbs use to get a run's encodings.
-"""
+"""`vaestudio encode`: a split's latent codes (mu(x) for a VAE, E(x) for an AE) to an .npz."""
 from __future__ import annotations
 
 import time
 
-from .common import TerminalProgress, add_data_args, add_run_arg, load_run, open_run_dataset
-
-SPLITS = ("train", "validation", "test")
+from ..core.data.base import SPLITS
+from .common import add_run_arg, load_run
+from .data_args import add_data_args
+from .run_views import encode_run
 
 
 def add_parser(sub) -> None:
@@ -23,23 +21,14 @@ def add_parser(sub) -> None:
     p.set_defaults(func=run)
 
 
-def encode_run(args, ckpt, split: str, batch_size: int = 4096):
-    """(Encodings of `split`, the data set) for a loaded run, with a progress bar on a terminal."""
-    from ..core.latent import encode_split
-
-    ds = open_run_dataset(args, ckpt)
-    bar = TerminalProgress()
-    enc = encode_split(ckpt.model, ds, split, batch_size=batch_size, progress=bar.bar)
-    return enc, ds
-
-
 def run(args) -> int:
     ckpt = load_run(args)
     t0 = time.perf_counter()
     enc, ds = encode_run(args, ckpt, args.split, args.batch_size)
     seconds = time.perf_counter() - t0
     enc.save(args.out)
-    what = "mu(x)" if ckpt.model_config.is_vae else "E(x)"
+    from ..core.kinds import POSTERIOR
+    what = "mu(x)" if ckpt.kind.has(POSTERIOR) else "E(x)"
     print(f"encoded {len(enc)} {ds.name} {args.split} images to {enc.dim}-D {what} "
           f"in {seconds:.2f} s -> {args.out}")
     return 0

@@ -1,4 +1,4 @@
-"""`vaestudio sample`: decode draws from the prior N(0, I) into an image grid."""
+"""`vaestudio sample`: decode draws from the prior N(0, I) into an image grid (kinds with a prior)."""
 from __future__ import annotations
 
 from .common import add_run_arg, load_run
@@ -23,7 +23,12 @@ def run(args) -> int:
 
     if args.n < 1:
         raise ConfigError("--n must be at least 1")
+    from ..core.kinds import PRIOR
+
     ckpt = load_run(args)
+    if not ckpt.kind.has(PRIOR):
+        raise ConfigError(f"a {ckpt.kind.title} has no prior to sample from: decoding N(0, I) draws would show "
+                          f"nothing it learned. Use `vaestudio lattice` to decode a grid over its codes")
     z = sample_prior(args.n, ckpt.model_config.latent_dim, seed=args.seed)
     images = decode_batch(ckpt.model, z)
     scale = args.scale or auto_scale(ckpt.model_config.image_shape, 56)

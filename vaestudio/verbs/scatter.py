@@ -1,7 +1,7 @@
 """`vaestudio scatter`: the split's encodings in 2-D, coloured by label, with their circle."""
 from __future__ import annotations
 
-from .lattice import add_view_parser, lattice_for_run
+from .run_views import add_view_parser, lattice_for_run
 
 
 def add_parser(sub) -> None:

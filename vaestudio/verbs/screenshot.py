@@ -6,7 +6,7 @@ import os
 import tempfile
 import time
 
-from .common import add_data_args
+from .data_args import add_data_args, parse_data_options
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -57,7 +57,6 @@ def run(args) -> int:
     from ..core.errors import VaeStudioError
     from ..gui.app import create_application
     from ..gui.main_window import MainWindow
-    from .datasets import parse_data_options
 
     app = create_application(["vaestudio"])
     window = MainWindow(autosave_enabled=False)
@@ -88,7 +87,7 @@ def run(args) -> int:
         picture = window.grab()
         if not picture.save(args.out):
             raise VaeStudioError(f"{args.out}: could not write the PNG")
-        print(f"wrote {args.out} ({picture.width()}x{picture.height()}, {window.session.epoch} epochs on "
+        print(f"wrote {args.out} ({picture.width()}x{picture.height()}, {window.session.run.epochs_done:g} epochs on "
               f"{window.session.dataset.name})")
     finally:
         window.session.set_dirty(False)  # nothing to save: no question on close

@@ -1,115 +1,224 @@
-"""`vaestudio train`: train an AE or VAE headless, writing RUN/model.pt and RUN/metrics.json."""
+"""`vaestudio train`: train a run headless, writing RUN/model.pt and RUN/metrics.json.
+
+`--epochs` is the total the run trains to, new or resumed. `--resume` takes every setting from
+the run; a flag that contradicts the run is refused, except `--lr`, which is applied to the
+optimiser and recorded in the history.
+"""
 from __future__ import annotations
 
 import json
 import signal
 from pathlib import Path
 
+from ..core.config import ARCHS, DEVICES, LIKELIHOODS, ModelConfig, TrainConfig, kind_options
+from ..core.kinds import DEFAULT_KIND, get_kind, kind_names
 from .common import TerminalProgress, add_data_args
+
+# Model settings: flag dest -> (config field, default for a new run)
+MODEL_FLAGS = {"arch": ("arch", "mlp"), "latent_dim": ("latent_dim", 2), "hidden": ("hidden", (400,)),
+               "conv_width": ("conv_width", 32), "likelihood": ("likelihood", None), "sigma": ("gaussian_sigma", 0.1)}
+TRAIN_DEFAULTS = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0}
+
+
+def _kind_option_flags() -> dict:
+    """Every kind's own settings as flags: dest -> (field, {kind: default}, metadata, type)."""
+    found: dict = {}
+    for name in kind_names():
+        for f in kind_options(get_kind(name).config_class):
+            flag = f.metadata["flag"] or "--" + f.name.replace("_", "-")
+            entry = found.setdefault(flag.lstrip("-").replace("-", "_"), (f.name, {}, f.metadata, type(f.default), flag))
+            entry[1][name] = f.default
+    return found
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model headless",
-                       description="Train an autoencoder or VAE. Writes RUN/model.pt after every epoch "
-                                   "(so an interruption loses at most one) and RUN/metrics.json.")
+                       description="Train a model of any kind. Writes RUN/model.pt after every epoch and when "
+                                   "stopped (Ctrl+C stops after the current batch; the run then continues exactly "
+                                   "from there with --resume) and RUN/metrics.json. --epochs is always the total.")
     add_data_args(p)
-    p.add_argument("--model", choices=("ae", "vae"), default="vae", help="plain autoencoder or VAE (default vae)")
-    p.add_argument("--arch", choices=("mlp", "conv"), default="mlp", help="backbone (default mlp)")
-    p.add_argument("--latent-dim", type=int, default=2, metavar="D", help="latent dimension (default 2)")
-    p.add_argument("--hidden", type=int, nargs="+", default=[400], metavar="H",
+    m = p.add_argument_group("model (a new run; with --resume they must match the run or be left out)")
+    m.add_argument("--model", choices=kind_names(), default=None,
+                   help=f"model kind: {', '.join(f'{k} ({get_kind(k).title})' for k in kind_names())} "
+                        f"(default {DEFAULT_KIND})")
+    m.add_argument("--arch", choices=ARCHS, default=None, help="backbone (default mlp)")
+    m.add_argument("--latent-dim", type=int, default=None, metavar="D", help="latent dimension (default 2)")
+    m.add_argument("--hidden", type=int, nargs="+", default=None, metavar="H",
                    help="MLP hidden sizes, encoder order (default 400)")
-    p.add_argument("--conv-width", type=int, default=32, metavar="C",
+    m.add_argument("--conv-width", type=int, default=None, metavar="C",
                    help="channels of the first conv layer, doubling per layer (default 32)")
-    p.add_argument("--likelihood", choices=("bernoulli", "gaussian"), default=None,
+    m.add_argument("--likelihood", choices=LIKELIHOODS, default=None,
                    help="pixel likelihood (default: bernoulli for grey images, gaussian for colour)")
-    p.add_argument("--sigma", type=float, default=0.1,
+    m.add_argument("--sigma", type=float, default=None,
                    help="pixel std of the Gaussian likelihood; 0 learns it (default 0.1)")
-    p.add_argument("--beta", type=float, default=1.0, help="weight on the KL term (beta-VAE; default 1)")
-    p.add_argument("--kl-warmup", type=int, default=0, metavar="N",
-                   help="ramp the KL weight linearly from 0 over the first N epochs")
-    p.add_argument("--epochs", type=int, default=10, help="total epochs (with --resume: the total to reach)")
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default 1e-3)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="auto")
-    p.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    for dest, (_name, kinds, meta, typ, flag) in _kind_option_flags().items():
+        where = ", ".join(kinds)
+        m.add_argument(flag, dest=dest, type=typ, default=None,
+                       help=f"{meta['help'] or meta['label']} ({where} only; default {next(iter(kinds.values()))})")
+    t = p.add_argument_group("training")
+    t.add_argument("--epochs", type=int, default=None,
+                   help="the total number of epochs the run trains to (default 10; with --resume: the run's own)")
+    t.add_argument("--batch-size", type=int, default=None, help="default 128 (with --resume: the run's own)")
+    t.add_argument("--lr", type=float, default=None,
+                   help="Adam learning rate (default 1e-3); with --resume it changes the run's rate from here on")
+    t.add_argument("--seed", type=int, default=None, help="default 0 (with --resume: the run's own)")
+    t.add_argument("--device", choices=DEVICES, default="auto")
+    t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--resume", action="store_true",
-                   help="continue the run in RUN_DIR from its checkpoint up to --epochs in total")
+                   help="continue the run in RUN_DIR from where it stopped (mid-epoch too) up to its target, "
+                        "or up to --epochs")
+    p.add_argument("--switch-dataset", action="store_true",
+                   help="with --resume: continue on a data set other than the one the run was trained on "
+                        "(the history marks the change)")
     p.set_defaults(func=run)
 
 
+def _given(args, dest: str):
+    return getattr(args, dest, None)
+
+
+def new_model_config(args, dataset) -> ModelConfig:
+    from ..core.errors import ConfigError
+    from ..core.kinds import make_model_config
+
+    kind = args.model or DEFAULT_KIND
+    settings = {}
+    for dest, (name, default) in MODEL_FLAGS.items():
+        value = _given(args, dest)
+        settings[name] = default if value is None else value
+    settings["hidden"] = tuple(settings["hidden"])
+    settings["gaussian_sigma"] = settings["gaussian_sigma"] or None  # 0 learns it
+    settings["likelihood"] = settings["likelihood"] or ("bernoulli" if dataset.image_shape[0] == 1 else "gaussian")
+    for dest, (name, kinds, _meta, _typ, flag) in _kind_option_flags().items():
+        value = _given(args, dest)
+        if value is not None:
+            if kind not in kinds:
+                raise ConfigError(f"{flag} is a setting of {', '.join(kinds)}, not of {kind}")
+            settings[name] = value
+    return make_model_config(kind=kind, image_shape=dataset.image_shape, **settings)
+
+
+def check_resume_flags(args, run) -> list[str]:
+    """Refuse flags that contradict the run; apply --lr and --epochs. Returns notes to print."""
+    from ..core.errors import ConfigError
+
+    m, t = run.model_config, run.train_config
+    conflicts = []
+    if args.model is not None and args.model != m.kind:
+        conflicts.append(f"--model {args.model} (the run is {m.kind})")
+    for dest, (name, _default) in MODEL_FLAGS.items():
+        value = _given(args, dest)
+        have = getattr(m, name)
+        if dest == "hidden" and value is not None:
+            value = tuple(value)
+        if dest == "sigma" and value is not None:
+            value = value or None
+        if value is not None and value != have:
+            conflicts.append(f"--{dest.replace('_', '-')} {value} (the run has {have})")
+    for dest, (name, _kinds, _meta, _typ, flag) in _kind_option_flags().items():
+        value = _given(args, dest)
+        if value is not None and value != getattr(m, name, None):
+            conflicts.append(f"{flag} {value} (the run has {getattr(m, name, 'no such setting')})")
+    for dest in ("batch_size", "seed"):
+        value = _given(args, dest)
+        if value is not None and value != getattr(t, dest):
+            conflicts.append(f"--{dest.replace('_', '-')} {value} (the run has {getattr(t, dest)})")
+    if conflicts:
+        raise ConfigError("--resume takes the run's own settings; these flags contradict it: "
+                          + "; ".join(conflicts) + ". Leave them out, or start a new run with another --out")
+    notes = []
+    if args.lr is not None and args.lr != t.lr:
+        notes.append(f"learning rate {t.lr:g} -> {args.lr:g} from epoch {run.progress.epoch + 1} on")
+        run.set_lr(args.lr)
+    if args.epochs is not None:
+        run.set_target(args.epochs)
+    return notes
+
+
 def run(args) -> int:
+    import dataclasses
+
     import torch
 
-    from ..core.checkpoint import CHECKPOINT_NAME, load_checkpoint, save_checkpoint
-    from ..core.config import ModelConfig, TrainConfig
+    from ..core.checkpoint import CHECKPOINT_NAME
     from ..core.device import describe_device
     from ..core.errors import ConfigError
-    from ..core.models import build_model
+    from ..core.run import DatasetSwitchError, Run
     from ..core.training import Trainer
-    from .datasets import dataset_from_args
+    from .data_args import dataset_from_args
 
+    if args.threads < 0 or args.threads > 4096:
+        raise ConfigError(f"--threads must be between 0 (torch's choice) and 4096, not {args.threads}")
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.switch_dataset and not args.resume:
+        raise ConfigError("--switch-dataset goes with --resume (a new run starts on whatever data set it is given)")
     out = Path(args.out)
     ckpt_path = out / CHECKPOINT_NAME
     progress = TerminalProgress()
-    tcfg = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed, device=args.device)
+    bar = lambda d, t, msg: progress.bar(d, t, msg)  # noqa: E731
     if args.resume:
-        ckpt = load_checkpoint(ckpt_path)
-        dataset = dataset_from_args(args, default_spec=ckpt.dataset_spec,
-                                    progress=lambda d, t, m: progress.bar(d, t, m))
-        model, mcfg = ckpt.model, ckpt.model_config
-        history, opt_state, start = ckpt.history, ckpt.optimizer_state, ckpt.epoch
-        if start >= tcfg.epochs:
-            progress.line(f"{ckpt_path} already has {start} epochs; ask for more with --epochs")
+        run_ = Run.load(ckpt_path)
+        notes = check_resume_flags(args, run_)
+        run_.train_config = dataclasses.replace(run_.train_config, device=args.device)
+        dataset = dataset_from_args(args, default_spec=run_.dataset_spec, progress=bar)
+        try:
+            run_.use_dataset(dataset, allow_switch=args.switch_dataset)
+        except DatasetSwitchError as e:
+            raise ConfigError(f"{e}: pass --switch-dataset") from None
+        for note in notes:
+            progress.line(note)
+        if run_.finished:
+            progress.line(f"{ckpt_path} already has {run_.epochs_done:g} of {run_.target_epochs} epochs; "
+                          f"ask for a larger total with --epochs")
     else:
         if ckpt_path.exists():
             raise ConfigError(f"{ckpt_path} exists; pass --resume to continue it or choose another --out")
-        dataset = dataset_from_args(args, progress=lambda d, t, m: progress.bar(d, t, m))
-        c = dataset.image_shape[0]
-        likelihood = args.likelihood or ("bernoulli" if c == 1 else "gaussian")
-        mcfg = ModelConfig(kind=args.model, arch=args.arch, image_shape=dataset.image_shape,
-                           latent_dim=args.latent_dim, hidden=tuple(args.hidden), conv_width=args.conv_width,
-                           likelihood=likelihood, gaussian_sigma=(args.sigma or None), beta=args.beta,
-                           kl_warmup_epochs=args.kl_warmup)
-        torch.manual_seed(args.seed)
-        model = build_model(mcfg)
-        history, opt_state, start = [], None, 0
+        dataset = dataset_from_args(args, progress=bar)
+        mcfg = new_model_config(args, dataset)
+        tcfg = TrainConfig(**{k: (TRAIN_DEFAULTS[k] if _given(args, k) is None else _given(args, k))
+                              for k in TRAIN_DEFAULTS}, device=args.device)
+        run_ = Run.new(mcfg, tcfg)
+        run_.use_dataset(dataset)
+    mcfg, tcfg = run_.model_config, run_.train_config
 
     def on_event(ev):
         if ev.kind == "step":
             progress.bar(ev.step, ev.steps_per_epoch,
-                         f"epoch {ev.epoch}/{ev.epochs}  loss {ev.loss:.2f}  {ev.samples_per_s:,.0f} img/s")
-        else:
-            val = "" if ev.val_loss is None else f"  val {ev.val_loss:.2f}"
-            progress.line(f"epoch {ev.epoch}/{ev.epochs}  loss {ev.train_loss:.2f} (recon {ev.train_recon:.2f} "
-                          f"+ kl {ev.train_kl:.2f}){val}  {ev.samples_per_s:,.0f} img/s  {ev.seconds:.1f}s")
-            save_checkpoint(ckpt_path, model, train_config=tcfg, dataset_spec=dataset.spec,
-                            optimizer=trainer.optimizer, history=trainer.history, epoch=ev.epoch)
+                         f"epoch {ev.epoch}/{ev.epochs}  loss {ev.terms['loss']:.2f}  {ev.samples_per_s:,.0f} img/s")
+            return
+        r = ev.record
+        parts = " + ".join(f"{t.name} {r[f'train_{t.name}']:.2f}" for t in run_.kind.loss_terms[1:])
+        val = "" if r.get("val_loss") is None else f"  val {r['val_loss']:.2f}"
+        progress.line(f"epoch {ev.epoch}/{ev.epochs}  loss {r['train_loss']:.2f} ({parts}){val}  "
+                      f"{r['samples_per_s']:,.0f} img/s  {r['seconds']:.1f}s")
+        run_.save(ckpt_path)
 
-    trainer = Trainer(model, dataset, tcfg, [on_event], history=history, optimizer_state=opt_state, start_epoch=start)
+    trainer = Trainer(run_, dataset, [on_event])
     progress.line(f"training {mcfg.kind.upper()} ({mcfg.arch}, latent {mcfg.latent_dim}) on {dataset.name} "
-                  f"{tuple(dataset.image_shape)}, {len(dataset.train):,} images, on {describe_device(trainer.device)}")
+                  f"{tuple(dataset.image_shape)}, {len(dataset.train):,} images, from epoch "
+                  f"{run_.epochs_done:g} to {tcfg.epochs}, on {describe_device(trainer.device)}")
     previous = signal.signal(signal.SIGINT, lambda *a: trainer.cancel())
     try:
-        result = trainer.run()
+        result = trainer.train()
     finally:
         signal.signal(signal.SIGINT, previous)
-    if not ckpt_path.exists():  # nothing finished yet (cancelled in epoch 1, or 0 epochs asked)
-        save_checkpoint(ckpt_path, model, train_config=tcfg, dataset_spec=dataset.spec,
-                        optimizer=trainer.optimizer, history=trainer.history, epoch=trainer.epoch)
+    run_.save(ckpt_path)  # exactly where it stands: an epoch end, or the step it stopped after
     metrics = {
         "status": result.status,
         "message": result.message,
-        "epochs": result.epochs_done,
+        "epochs": run_.info()["epochs_done"],
+        "target_epochs": run_.target_epochs,
         "samples_per_s": result.samples_per_s,
         "device": str(trainer.device),
+        "kind": mcfg.kind,
+        "loss_terms": run_.kind.term_names(),
         "model": mcfg.to_dict(),
-        "train": tcfg.to_dict(),
+        "train": run_.train_config.to_dict(),
+        "datasets": run_.datasets(),
         "dataset": dataset.spec.to_dict(),
-        "history": result.history,
+        "history": run_.history,
     }
     from ..core.paths import atomic_write_bytes
     atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
@@ -117,7 +226,7 @@ def run(args) -> int:
         progress.line(f"vaestudio train: {result.message}")
         return 3
     if result.status == "cancelled":
-        progress.line(f"stopped: {result.message}; the last finished epoch is in {ckpt_path}")
+        progress.line(f"{result.message}; saved in {ckpt_path}: `vaestudio train --out {out} --resume` continues it")
         return 130
     progress.line(f"wrote {ckpt_path} and {out / 'metrics.json'}")
     return 0

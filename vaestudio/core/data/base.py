@@ -2,13 +2,20 @@
 
 Images are uint8 arrays shaped (N, C, H, W) -- numpy arrays or read-only memory maps -- so a
 data set of 200,000 faces never has to sit in RAM as floats. Models see floats in [0, 1].
+
+Data sets shipped as train and test files (`train_test_dataset`) take their validation split
+from the end of the train file, as the `validation` option says: "auto" (the last sixth, at
+most 10,000), a count (0: no validation split) or a fraction below 1 of the train file.
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Optional, Sequence
+from numbers import Integral, Real
+from typing import Any, Callable, Optional, Sequence, Union
 
 import numpy as np
+
+from ..errors import DataError
 
 # progress(done, total, message) -> None; long work also takes a `cancel` callable -> bool.
 ProgressFn = Callable[[int, int, str], None]
@@ -115,9 +122,75 @@ def split_counts(n: int, fractions: tuple[float, float] = (0.8, 0.1)) -> tuple[i
     return a, b, n - a - b
 
 
-def holdout_counts(n_train_file: int, n_test_file: int, validation: int = 10_000) -> tuple[int, int, int]:
-    """Official train/test files: the last `validation` train images (at most a sixth) validate."""
-    n_val = min(validation, n_train_file // 6)
+# The `validation` option: "auto", a count of images, or a fraction (below 1) of the train file.
+ValidationOption = Union[str, int, float]
+AUTO_VALIDATION = "auto"
+AUTO_VALIDATION_MAX = 10_000  # "auto": the last sixth of the train file, at most this many
+_VALIDATION_FORMS = "must be auto, a count such as 5000 (0: none) or a fraction below 1 such as 0.1"
+
+
+def _bad_validation(value: Any, dataset: str, problem: str) -> DataError:
+    of = f" of {dataset}" if dataset else ""
+    return DataError(None, f"option validation={value!r}{of} {problem}")
+
+
+def parse_validation(value: Any, dataset: str = "") -> ValidationOption:
+    """The `validation` option as "auto", a count (int >= 0) or a fraction (float, 0 <= f < 1).
+
+    Accepts those values or their command-line strings ("auto", "5000", "0.1"); anything else
+    -- a negative number, a fraction of 1 or more, a word other than auto -- is a DataError
+    naming the option. Parsing an already parsed value returns it unchanged.
+    """
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text == AUTO_VALIDATION:
+            return AUTO_VALIDATION
+        try:
+            number: Union[int, float] = int(text)
+        except ValueError:
+            try:
+                number = float(text)
+            except ValueError:
+                raise _bad_validation(value, dataset, _VALIDATION_FORMS) from None
+    elif isinstance(value, Integral) and not isinstance(value, bool):
+        number = int(value)
+    elif isinstance(value, Real) and not isinstance(value, bool):
+        number = float(value)
+    else:
+        raise _bad_validation(value, dataset, _VALIDATION_FORMS)
+    if isinstance(number, int):
+        if number < 0:
+            raise _bad_validation(value, dataset, "must not be negative")
+        return number
+    if number != number:  # nan
+        raise _bad_validation(value, dataset, _VALIDATION_FORMS)
+    if number < 0:
+        raise _bad_validation(value, dataset, "must not be negative")
+    if number >= 1.0:
+        raise _bad_validation(value, dataset, "is a fraction of 1 or more; a fraction must be below 1 "
+                                              "(write a count as a whole number, e.g. 5000)")
+    return number
+
+
+def validation_count(validation: Any, n_train_file: int, dataset: str = "") -> int:
+    """How many of the train file's `n_train_file` images validate (parsed and bounded here).
+
+    A count or fraction that would leave no training image is a DataError naming the option.
+    """
+    option = parse_validation(validation, dataset)
+    if option == AUTO_VALIDATION:
+        return min(AUTO_VALIDATION_MAX, n_train_file // 6)
+    count = option if isinstance(option, int) else int(round(option * n_train_file))
+    if count > 0 and count >= n_train_file:
+        raise _bad_validation(validation, dataset, f"leaves no training image: the train file holds "
+                                                   f"only {n_train_file:,} images")
+    return count
+
+
+def holdout_counts(n_train_file: int, n_test_file: int, validation: Any = AUTO_VALIDATION,
+                   dataset: str = "") -> tuple[int, int, int]:
+    """Official train/test files: the last `validation_count(...)` train images validate."""
+    n_val = validation_count(validation, n_train_file, dataset)
     return n_train_file - n_val, n_val, n_test_file
 
 
@@ -143,7 +216,12 @@ def contiguous_splits(
 
 
 def train_test_dataset(spec: DatasetSpec, train_file: Split, test: Split, **meta: Any) -> ImageDataset:
-    """A data set shipped as train and test files: the end of train validates (holdout_counts)."""
-    train, validation, _ = contiguous_splits(
-        train_file.images, train_file.labels, train_file.attributes, holdout_counts(len(train_file), 0))
-    return ImageDataset(spec=spec, train=train, validation=validation, test=test, **meta)
+    """A data set shipped as train and test files: the end of train validates, as the spec's
+    `validation` option says (holdout_counts; "auto" when absent). The parsed value is stored
+    back in `spec.options`, so the spec reopens the same split."""
+    validation = parse_validation(spec.options.get("validation", AUTO_VALIDATION), spec.name)
+    counts = holdout_counts(len(train_file), 0, validation, spec.name)
+    spec = DatasetSpec(spec.name, spec.root, {**spec.options, "validation": validation})
+    train, validation_split, _ = contiguous_splits(
+        train_file.images, train_file.labels, train_file.attributes, counts)
+    return ImageDataset(spec=spec, train=train, validation=validation_split, test=test, **meta)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-import threading
-from pathlib import Path
-from typing import Callable, Optional
+from typing import BinaryIO, Callable, Optional
 
 import numpy as np
 
 from ..errors import Cancelled, DataError
-from ..paths import cache_dir
+from ..paths import atomic_write, cache_dir
 from .base import CancelFn, ProgressFn
 
 # make_chunk(lo, hi) -> (images[lo:hi] as uint8 (hi-lo, *item_shape), per-image arrays for lo:hi)
@@ -38,17 +36,6 @@ def file_stamp(path: str | os.PathLike) -> tuple:
     return (st.st_size, st.st_mtime_ns)
 
 
-def _tmp_name(path: Path) -> Path:
-    """A temporary name beside `path`, private to this process and thread."""
-    return path.with_name(f".{path.name}.tmp{os.getpid()}-{threading.get_ident()}")
-
-
-def _finish(tmp: Path, path: Path) -> None:
-    with open(tmp, "rb+") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
 def load_cached(stem: str, shape: tuple[int, ...]) -> Optional[tuple[np.ndarray, dict[str, np.ndarray]]]:
     """The cached images (memory map) and arrays for `stem`, or None when absent or stale."""
     images_path = cache_dir() / f"{stem}.npy"
@@ -66,29 +53,28 @@ def load_cached(stem: str, shape: tuple[int, ...]) -> Optional[tuple[np.ndarray,
     return images, arrays
 
 
-def _write_images(path: Path, shape: tuple[int, ...], make_chunk: ChunkFn, chunk: int, message: str,
+def _write_images(f: BinaryIO, shape: tuple[int, ...], make_chunk: ChunkFn, chunk: int, message: str,
                   progress: Optional[ProgressFn], cancel: Optional[CancelFn]) -> dict[str, list[np.ndarray]]:
-    """Stream the chunks into a .npy file (plain writes: only one chunk is ever in memory)."""
+    """Stream the chunks into the open file `f` as one .npy (only one chunk is ever in memory)."""
     n = shape[0]
     parts: dict[str, list[np.ndarray]] = {}
-    with open(path, "wb") as f:
-        header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
-                  "shape": shape}
-        np.lib.format.write_array_header_1_0(f, header)
+    header = {"descr": np.lib.format.dtype_to_descr(np.dtype(np.uint8)), "fortran_order": False,
+              "shape": shape}
+    np.lib.format.write_array_header_1_0(f, header)
+    if progress:
+        progress(0, n, message)
+    for lo in range(0, n, chunk):
+        if cancel and cancel():
+            raise Cancelled(f"{message}: cancelled")
+        hi = min(n, lo + chunk)
+        images, arrays = make_chunk(lo, hi)
+        if images.shape != (hi - lo, *shape[1:]):
+            raise ValueError(f"chunk {lo}:{hi} has shape {images.shape}, expected {(hi - lo, *shape[1:])}")
+        f.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
+        for k, v in arrays.items():
+            parts.setdefault(k, []).append(np.asarray(v))
         if progress:
-            progress(0, n, message)
-        for lo in range(0, n, chunk):
-            if cancel and cancel():
-                raise Cancelled(f"{message}: cancelled")
-            hi = min(n, lo + chunk)
-            images, arrays = make_chunk(lo, hi)
-            if images.shape != (hi - lo, *shape[1:]):
-                raise ValueError(f"chunk {lo}:{hi} has shape {images.shape}, expected {(hi - lo, *shape[1:])}")
-            f.write(np.ascontiguousarray(images, dtype=np.uint8).tobytes())
-            for k, v in arrays.items():
-                parts.setdefault(k, []).append(np.asarray(v))
-            if progress:
-                progress(hi, n, message)
+            progress(hi, n, message)
     return parts
 
 
@@ -115,19 +101,13 @@ def build_cached(
         return hit
     images_path = cache_dir() / f"{stem}.npy"
     arrays_path = cache_dir() / f"{stem}.npz"
-    tmp_images, tmp_arrays = _tmp_name(images_path), _tmp_name(arrays_path)
-    try:
-        parts = _write_images(tmp_images, shape, make_chunk, chunk, message, progress, cancel)
+    # The arrays are renamed into place inside the images' write, so the images file comes last.
+    with atomic_write(images_path) as f_images:
+        parts = _write_images(f_images, shape, make_chunk, chunk, message, progress, cancel)
         arrays_all = dict(fixed or {})
         arrays_all.update({k: np.concatenate(v) for k, v in parts.items()})
-        with open(tmp_arrays, "wb") as f:
-            np.savez(f, **arrays_all)
-        _finish(tmp_arrays, arrays_path)
-        _finish(tmp_images, images_path)
-    finally:
-        for tmp in (tmp_images, tmp_arrays):
-            if tmp.exists():
-                tmp.unlink()
+        with atomic_write(arrays_path) as f_arrays:
+            np.savez(f_arrays, **arrays_all)
     hit = load_cached(stem, shape)
     if hit is None:
         raise DataError(images_path, "the cache file could not be read back right after writing it")

@@ -2,7 +2,8 @@
 
 The batches are pickles; they are read with an unpickler that builds only numpy arrays and
 plain containers, so a planted file cannot run code. Validation is the last training batch
-(the last 10,000 images), test is `test_batch`.
+(the last 10,000 images) unless the `validation` option says otherwise ("auto", a count -- 0
+trains on all 50,000 -- or a fraction below 1); test is `test_batch`.
 """
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, DataNotFoundError
-from .base import DatasetSpec, ImageDataset, Split, train_test_dataset
+from .base import (AUTO_VALIDATION, DatasetSpec, ImageDataset, Split, ValidationOption, parse_validation,
+                   train_test_dataset)
 from .download import download_with_torchvision
 
 FOLDER = "cifar-10-batches-py"
@@ -61,7 +63,9 @@ def _find(root: Path) -> Path | None:
     return None
 
 
-def open_cifar10(root: Path, *, download: bool = False) -> ImageDataset:
+def open_cifar10(root: Path, *, validation: ValidationOption = AUTO_VALIDATION,
+                 download: bool = False) -> ImageDataset:
+    validation = parse_validation(validation, "cifar10")
     folder = _find(root)
     if folder is None and download:
         download_with_torchvision("CIFAR10", root)
@@ -73,7 +77,7 @@ def open_cifar10(root: Path, *, download: bool = False) -> ImageDataset:
     parts = [_read_batch(folder / b) for b in TRAIN_BATCHES]
     train_file = Split(np.concatenate([p.images for p in parts]), np.concatenate([p.labels for p in parts]))
     return train_test_dataset(
-        DatasetSpec("cifar10", str(root), {}), train_file, _read_batch(folder / TEST_BATCH),
+        DatasetSpec("cifar10", str(root), {"validation": validation}), train_file, _read_batch(folder / TEST_BATCH),
         label_names=list(LABEL_NAMES),
         description="CIFAR-10: small colour photos, 32x32 RGB, 60,000 images in 10 classes.",
     )

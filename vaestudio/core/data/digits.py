@@ -7,9 +7,11 @@ and draws the strokes with a random pen width: points along each stroke are spla
 small matrix products) and saturated, so strokes have solid cores and soft edges like MNIST.
 No fonts and no files are needed; 70,000 images take a few seconds and are cached.
 
-Options (`open_dataset("digits", ...)`): `seed` (default 0), `n_train` (default 60000; its
-last sixth, at most 10,000, validates: 50k/10k) and `n_test` (default 10000). Images come in
-blocks of 1000 seeded by (seed, split, block), so a small set is the first images of a full one.
+Options (`open_dataset("digits", ...)`): `seed` (default 0), `n_train` (default 60000),
+`n_test` (default 10000) and `validation`: how many of the n_train images, from the end,
+validate -- "auto" (default: the last sixth, at most 10,000, so 50k/10k), a count (0: none, all
+n_train train) or a fraction below 1. Images come in blocks of 1000 seeded by (seed, split,
+block), so a small set is the first images of a full one.
 """
 from __future__ import annotations
 
@@ -19,7 +21,8 @@ from typing import Optional
 
 import numpy as np
 
-from .base import CancelFn, DatasetSpec, ImageDataset, ProgressFn, Split, train_test_dataset
+from .base import (AUTO_VALIDATION, CancelFn, DatasetSpec, ImageDataset, ProgressFn, Split,
+                   ValidationOption, parse_validation, train_test_dataset, validation_count)
 from .cache import build_cached, cache_key
 from .digit_strokes import DIGIT_STYLES
 
@@ -165,11 +168,15 @@ def _generate(seed: int, split: int, n: int, progress, cancel) -> tuple[np.ndarr
     return images, arrays["labels"]
 
 
-def open_digits(seed: int = 0, n_train: int = 60000, n_test: int = 10000, *,
+def open_digits(seed: int = 0, n_train: int = 60000, n_test: int = 10000,
+                validation: ValidationOption = AUTO_VALIDATION, *,
                 progress: Optional[ProgressFn] = None, cancel: Optional[CancelFn] = None) -> ImageDataset:
-    """The built-in digits: train and validation (its end) from n_train, and test."""
+    """The built-in digits: train and validation (its end, as `validation` says) from n_train, and test."""
+    validation = parse_validation(validation, "digits")
+    validation_count(validation, n_train, "digits")  # refuse a bad split before drawing anything
     return train_test_dataset(
-        DatasetSpec("digits", None, {"seed": seed, "n_train": n_train, "n_test": n_test}),
+        DatasetSpec("digits", None, {"seed": seed, "n_train": n_train, "n_test": n_test,
+                                     "validation": validation}),
         Split(*_generate(seed, 0, n_train, progress, cancel)),
         Split(*_generate(seed, 1, n_test, progress, cancel)),
         label_names=list(LABEL_NAMES),

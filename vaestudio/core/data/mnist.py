@@ -3,8 +3,9 @@
 `<root>/MNIST/raw/train-images-idx3-ubyte` (or `.gz`) and its three siblings; likewise
 `FashionMNIST/`, `KMNIST/`, and `EMNIST/raw/emnist-<split>-train-images-idx3-ubyte` etc.
 The files may also sit directly in `<root>` or `<root>/raw`. Splits follow the blog: the last
-10,000 training images validate, the official test file tests. Downloading goes through
-torchvision and happens only when asked for.
+10,000 training images validate, the official test file tests; the `validation` option changes
+that ("auto", a count -- 0 trains on the whole train file -- or a fraction below 1). Downloading
+goes through torchvision and happens only when asked for.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DataError, DataNotFoundError
-from .base import DatasetSpec, ImageDataset, Split, train_test_dataset
+from .base import (AUTO_VALIDATION, DatasetSpec, ImageDataset, Split, ValidationOption, parse_validation,
+                   train_test_dataset)
 from .download import download_with_torchvision
 from .idx import read_idx
 
@@ -92,9 +94,11 @@ def _read_pair(images_path: Path, labels_path: Path, n_classes: int, transpose: 
     return Split(images, labels.astype(np.int64))
 
 
-def open_idx_family(name: str, root: Path, *, split: str = "balanced", download: bool = False) -> ImageDataset:
+def open_idx_family(name: str, root: Path, *, split: str = "balanced",
+                    validation: ValidationOption = AUTO_VALIDATION, download: bool = False) -> ImageDataset:
     """Open one of FAMILIES from `root`, downloading first when asked to and files are missing."""
     family = FAMILIES[name]
+    validation = parse_validation(validation, name)
     if family.folder == "EMNIST" and split not in EMNIST_SPLITS:
         raise DataError(None, f"EMNIST split must be one of {', '.join(EMNIST_SPLITS)}, not {split!r}")
     names = family.file_names(split)
@@ -111,7 +115,8 @@ def open_idx_family(name: str, root: Path, *, split: str = "balanced", download:
     transpose = family.folder == "EMNIST"
     train_file = _read_pair(paths["train-images"], paths["train-labels"], len(label_names), transpose)
     test = _read_pair(paths["test-images"], paths["test-labels"], len(label_names), transpose)
-    options = {"split": split} if family.folder == "EMNIST" else {}
+    options: dict = {"split": split} if family.folder == "EMNIST" else {}
     title = f"{family.title} ({split})" if options else family.title
+    options["validation"] = validation
     return train_test_dataset(DatasetSpec(name, str(root), options), train_file, test,
                               label_names=list(label_names), description=f"{title}: {family.blurb}")

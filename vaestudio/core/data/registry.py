@@ -6,6 +6,12 @@ same data: `open_dataset(ds.spec)`. Options per data set (defaults in `DatasetIn
 digits `seed`, `n_train`, `n_test`; faces `seed`, `n`; emnist `split` (balanced | digits);
 celeba `size`; folder `size`, `grey`. Option values may be strings (from the command line);
 they are converted to the default's type.
+
+The data sets shipped as train and test files -- digits (its n_train images), mnist,
+fashion-mnist, kmnist, emnist and cifar10 -- also take `validation`: how many images at the end
+of the train file validate. "auto" (the default) is the last sixth, at most 10,000; a count
+such as 5000 (0: no validation split, the whole train file trains); or a fraction below 1 of
+the train file such as 0.1. The spec stores the parsed value ("auto", an int or a float).
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from typing import Any, Callable, Optional, Union
 
 from ..errors import DataError
 from ..paths import default_data_root
-from .base import CancelFn, DatasetSpec, ImageDataset, ProgressFn
+from .base import AUTO_VALIDATION, CancelFn, DatasetSpec, ImageDataset, ProgressFn, parse_validation
 from .mnist import FAMILIES
 
 
@@ -61,7 +67,7 @@ def _idx(name: str) -> Opener:
 
 def _cifar(root, opts, download, progress, cancel):
     from .cifar import open_cifar10
-    return open_cifar10(root, download=download)
+    return open_cifar10(root, download=download, **opts)
 
 
 def _celeba(root, opts, download, progress, cancel):
@@ -84,7 +90,7 @@ def _idx_info(name: str, **options) -> DatasetInfo:
     files = ", ".join(fam.file_names(options.get("split", "")).values())
     return DatasetInfo(name, fam.title, fam.blurb, "file", False,
                        f"{fam.folder}/raw/ with {files} (plain or .gz)",
-                       options, downloadable=True)
+                       {**options, "validation": AUTO_VALIDATION}, downloadable=True)
 
 
 _REGISTRY: dict[str, tuple[DatasetInfo, Opener]] = {
@@ -92,7 +98,7 @@ _REGISTRY: dict[str, tuple[DatasetInfo, Opener]] = {
         "digits", "Digits (built in)",
         "Handwritten-style digits 0-9, 28x28 grey, 60,000 + 10,000, generated from pen strokes; "
         "no files needed.", "builtin", False, "nothing (generated and cached)",
-        {"seed": 0, "n_train": 60000, "n_test": 10000}), _digits),
+        {"seed": 0, "n_train": 60000, "n_test": 10000, "validation": AUTO_VALIDATION}), _digits),
     "faces": (DatasetInfo(
         "faces", "Cartoon faces (built in)",
         "Cartoon faces, 64x64 RGB, 20,000, with CelebA-named attributes (hair colour, glasses, "
@@ -105,7 +111,7 @@ _REGISTRY: dict[str, tuple[DatasetInfo, Opener]] = {
     "cifar10": (DatasetInfo(
         "cifar10", "CIFAR-10", "Small colour photos, 32x32 RGB, 60,000 images in 10 classes.", "file",
         False, "cifar-10-batches-py/ with data_batch_1..5 and test_batch (python version)",
-        {}, downloadable=True), _cifar),
+        {"validation": AUTO_VALIDATION}, downloadable=True), _cifar),
     "celeba": (DatasetInfo(
         "celeba", "CelebA",
         "Celebrity faces, 64x64 RGB (148x148 crop), about 200,000 images with 40 attributes; "
@@ -135,8 +141,16 @@ def dataset_info(name: str) -> DatasetInfo:
     return _REGISTRY[name][0]
 
 
+# Options whose values are not simply the default's type: key -> parser(value, data set name),
+# which raises a DataError naming the option.
+_PARSERS: dict[str, Callable[[Any, str], Any]] = {"validation": parse_validation}
+
+
 def _coerce(name: str, key: str, value: Any, default: Any) -> Any:
-    """`value` as the default's type (bool, int or str), accepting command-line strings."""
+    """`value` as the default's type (bool, int or str), accepting command-line strings; options
+    in `_PARSERS` go through their own parser instead."""
+    if key in _PARSERS:
+        return _PARSERS[key](value, name)
     try:
         if isinstance(default, bool):
             if isinstance(value, str):

@@ -19,7 +19,8 @@ from .idx import idx_bytes
 
 
 def write_idx(path: Path, array: np.ndarray) -> Path:
-    """One IDX file, gzipped when the name ends in .gz."""
+    """One IDX file, gzipped when the name ends in .gz; the values keep their dtype (MNIST ships
+    uint8 images and labels, so cast int64 labels first)."""
     data = idx_bytes(array)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix == ".gz":

@@ -1,7 +1,7 @@
 """Decode latent vectors with whatever decoder is at hand, and draw codes from the prior.
 
-The window hands over a `DecoderSnapshot` (a frozen CPU copy, safe in worker threads); the
-CLI hands over the `AutoEncoder`. `decode_batch` takes either and always returns numpy.
+The window hands over a frozen CPU copy of the model (`cpu_copy()`, safe in worker threads);
+the CLI hands over the run's model. `decode_batch` takes either and always returns numpy.
 """
 from __future__ import annotations
 
@@ -18,16 +18,13 @@ DEFAULT_DECODE_BATCH = 1024
 def decode_batch(decoder_like, z, batch_size: int = DEFAULT_DECODE_BATCH) -> np.ndarray:
     """(N, D) or (D,) codes -> float32 images (N, C, H, W) (or (C, H, W)) in [0, 1].
 
-    `decoder_like` is an AutoEncoder, a DecoderSnapshot, or anything with `decode(tensor)`.
+    `decoder_like` is a model, or anything with `decode(tensor)`.
     """
     z = np.asarray(z, dtype=np.float32)
     single = z.ndim == 1
     z = np.atleast_2d(z)
-    if hasattr(decoder_like, "decode_tensor"):  # DecoderSnapshot: owns its CPU weights
-        run, device = decoder_like.decode_tensor, torch.device("cpu")
-    else:
-        run = decoder_like.decode
-        device = model_device(decoder_like) if isinstance(decoder_like, torch.nn.Module) else torch.device("cpu")
+    run = decoder_like.decode
+    device = model_device(decoder_like) if isinstance(decoder_like, torch.nn.Module) else torch.device("cpu")
     parts = []
     with torch.inference_mode():
         for lo in range(0, len(z) or 1, batch_size):  # an empty z still yields (0, C, H, W)

@@ -13,7 +13,8 @@ from typing import Optional
 import numpy as np
 import torch
 
-from ..training import float_batch
+from ..batches import float_batch
+from ..kinds import POSTERIOR, kind_of
 
 from ..errors import Cancelled, DataError
 from ..data.base import CancelFn, ImageDataset, ProgressFn
@@ -90,7 +91,7 @@ def encode_images(
     n = int(images.shape[0])
     dim = int(model.config.latent_dim)
     codes = np.empty((n, dim), dtype=np.float32)
-    logvar = np.empty((n, dim), dtype=np.float32) if (with_logvar and model.config.is_vae) else None
+    logvar = np.empty((n, dim), dtype=np.float32) if (with_logvar and kind_of(model.config).has(POSTERIOR)) else None
     with torch.inference_mode():
         for lo in range(0, n, batch_size):
             if cancel is not None and cancel():

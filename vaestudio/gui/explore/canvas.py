@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QStack
 from ...core.render import PALETTE
 from .class_legend import ClassLegend
 from .density import class_density, density_bounds, density_rgba
-from .explorer import SPLIT, Explorer
+from .explorer import Explorer
 
 AUTO_DENSITY_ABOVE = 100_000
 HOVER_INTERVAL_MS = 16  # the screen's rate: a decode per frame at most
@@ -459,7 +459,7 @@ class LatentCanvas(QWidget):
         e = self.explorer
         parts = []
         if e.ready:
-            parts.append(f"{len(e.points):,} {SPLIT} codes · {e.coverage:.0%} circle r = {e.circle.radius:.2f}")
+            parts.append(f"{len(e.points):,} {e.split_name} codes · {e.coverage:.0%} circle r = {e.circle.radius:.2f}")
             if self.effective_mode == "density":
                 parts.append("density")
         if e.busy:

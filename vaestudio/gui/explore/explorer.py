@@ -63,7 +63,7 @@ class Explorer(QObject):
         self.path_overlay: Optional[np.ndarray] = None
         self.busy = False
         session.snapshot_changed.connect(self._on_snapshot)
-        session.model_changed.connect(self._on_model)
+        session.run_changed.connect(self._on_model)
         session.dataset_changed.connect(self._on_dataset)
         if session.snapshot is not None:
             self._on_snapshot(session.snapshot)
@@ -86,8 +86,14 @@ class Explorer(QObject):
         """Decode in the calling thread (one hover point: ~0.1 ms for an MLP, ~4 ms for a conv)."""
         return decode_batch(self.model, z)
 
+    @property
+    def split_name(self) -> str:
+        """The validation split, or the test split of a data set opened without one (validation=0)."""
+        ds = self.dataset
+        return SPLIT if ds is None or len(ds.split(SPLIT)) else "test"
+
     def split_images(self) -> np.ndarray:
-        return self.dataset.split(SPLIT).images
+        return self.dataset.split(self.split_name).images
 
     def image(self, index: int) -> np.ndarray:
         """uint8 (C, H, W) image `index` of the explored split."""
@@ -154,7 +160,8 @@ class Explorer(QObject):
             self.message.emit(f"The model takes {_shape(model.config.image_shape)} images but "
                               f"{dataset.name} has {_shape(dataset.image_shape)}")
             return
-        self.runner.submit("encode", lambda cancel: encode_split(model, dataset, SPLIT, cancel=cancel))
+        split = self.split_name
+        self.runner.submit("encode", lambda cancel: encode_split(model, dataset, split, cancel=cancel))
         self._set_busy(True)
 
     def shutdown(self) -> None:
@@ -172,8 +179,8 @@ class Explorer(QObject):
         self.request_encoding()
 
     @Slot(object)
-    def _on_model(self, _cfg) -> None:
-        """A new or opened model: what was shown belongs to the old one."""
+    def _on_model(self, _run) -> None:
+        """A new, opened or discarded model: what was shown belongs to the old one."""
         self.runner.discard("encode")
         self.model = self.session.snapshot
         self.pins = []

@@ -12,6 +12,7 @@ import numpy as np
 from PySide6.QtCore import Slot
 from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSpinBox, QTabBar, QToolButton, QVBoxLayout, QWidget)
 
+from ...core.kinds import PRIOR, kind_of
 from ...core.latent import Lattice, latent_lattice, sample_prior
 from .explorer import Explorer
 from .grids import decode_grid
@@ -89,6 +90,10 @@ class LatticePanel(Panel):
         d = self.explorer.latent_dim
         return sample_prior(self.n * self.n, d, seed=self.seed) if d else None
 
+    def has_prior(self) -> bool:
+        m = self.explorer.model
+        return m is not None and kind_of(m.config).has(PRIOR)
+
     def resample(self) -> None:
         self.seed += 1
         self._mark_dirty("samples")
@@ -141,7 +146,7 @@ class LatticePanel(Panel):
             return
         e = self.explorer
         z = self.lattice.latents if page == "lattice" and self.lattice is not None else (
-            self.sample_latents() if page == "samples" and e.model is not None else None)
+            self.sample_latents() if page == "samples" and self.has_prior() else None)
         if z is None:
             self.explorer.runner.discard(page)
             self.images[page] = None
@@ -160,8 +165,11 @@ class LatticePanel(Panel):
             x, y = self.lattice.projection.axis_labels()
             self.caption.setText(f"{self.n}×{self.n} lattice in the circle holding {e.coverage:.0%} of the codes, "
                                  f"on the plane ({x}, {y})")
-        elif page == "samples" and e.model is not None:
+        elif page == "samples" and self.has_prior():
             self.caption.setText(f"{self.n * self.n} samples from the prior N(0, I), seed {self.seed}")
+        elif page == "samples" and e.model is not None:
+            self.caption.setText(f"A {kind_of(e.model.config).title.lower()} has no prior to sample from: decoding "
+                                 f"N(0, I) draws would show nothing it learned. The lattice decodes its codes.")
         else:
             self.caption.setText("")
 

@@ -1,0 +1,118 @@
+"""What a model kind declares, so the trainer, checkpoints, plots and verbs follow it.
+
+A kind is a small object (one per module under `core/kinds/`) that names its config dataclass,
+its loss terms, its capabilities, its optimisers and its training step. Everything else in
+VAE Studio reads those declarations instead of knowing about AEs or VAEs: the loss plots draw
+one plot per plotted term, `evaluate` reports the kind's evaluation terms, the prior-samples
+view asks for the `prior` capability. Adding a kind is one new module plus one line in
+`core/kinds/__init__.py`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import torch
+from torch import nn
+
+from ..config import ModelConfig, TrainConfig
+
+# Capabilities a kind may declare.
+PRIOR = "prior"  # decoding draws from N(0, I) gives meaningful samples
+POSTERIOR = "posterior"  # the encoder gives a distribution q(z|x) (mean and log-variance)
+IW_BOUND = "iw_bound"  # the importance-weighted estimate of -log p(x) applies
+CAPABILITIES = (PRIOR, POSTERIOR, IW_BOUND)
+
+
+@dataclass(frozen=True)
+class LossTerm:
+    """One number a kind reports per image: its key, how people read it, and whether it is plotted."""
+
+    name: str  # key in step outputs, history records (train_<name>, val_<name>) and metrics
+    title: str  # what a plot or table calls it
+    unit: str = "nats per image"
+    plotted: bool = True
+    help: str = ""
+
+
+@dataclass
+class StepContext:
+    """What a training step may need besides the batch; `extras` carries scalars it reports."""
+
+    epoch_progress: float  # epochs finished before this step (fractional inside an epoch)
+    extras: dict = field(default_factory=dict)
+
+
+class ModelKind:
+    name: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    description: ClassVar[str] = ""
+    config_class: ClassVar[type] = ModelConfig
+    # Training terms; the first is the objective and must be called "loss".
+    loss_terms: ClassVar[tuple[LossTerm, ...]] = ()
+    # What `evaluate` reports on held-out data (at the model's own weights, beta = 1).
+    eval_terms: ClassVar[tuple[LossTerm, ...]] = ()
+    capabilities: ClassVar[frozenset] = frozenset()
+
+    # -- building -------------------------------------------------------------------------
+    def build(self, config: ModelConfig) -> nn.Module:  # pragma: no cover - every kind overrides
+        raise NotImplementedError
+
+    def optimizers(self, model: nn.Module, train: TrainConfig, device: torch.device) -> dict:
+        """Named optimisers; one Adam by default (the fused kernel where torch has one)."""
+        return {"adam": adam(model.parameters(), train.lr, device)}
+
+    # -- training -------------------------------------------------------------------------
+    def step_args(self, config: ModelConfig, ctx: StepContext) -> dict:
+        """Keyword arguments of the module's forward for this step (e.g. a KL weight)."""
+        return {}
+
+    def train_step(self, module: nn.Module, x: torch.Tensor, optimizers: dict, ctx: StepContext,
+                   config: ModelConfig) -> dict:
+        """One optimisation step on batch `x`; returns the loss terms (tensors, per-image means).
+
+        It calls `module(x)`, never a side method, so the module can be wrapped (e.g. by
+        DistributedDataParallel) and gradients still synchronise.
+        """
+        (opt,) = optimizers.values()
+        out = module(x, **self.step_args(config, ctx))
+        opt.zero_grad(set_to_none=True)
+        out["loss"].backward()
+        opt.step()
+        return out
+
+    def validation_terms(self, model: nn.Module, x: torch.Tensor, config: ModelConfig) -> dict:
+        """The training terms on held-out data, at the full objective weights."""
+        return model(x)
+
+    def evaluation_terms(self, model: nn.Module, x: torch.Tensor, config: ModelConfig) -> dict:
+        """`eval_terms` for a batch (tensors, per-image means)."""
+        out = model(x)
+        return {t.name: out[t.name] for t in self.eval_terms}
+
+    # -- reading --------------------------------------------------------------------------
+    def has(self, capability: str) -> bool:
+        return capability in self.capabilities
+
+    def term_names(self) -> list[str]:
+        return [t.name for t in self.loss_terms]
+
+    def plotted_terms(self) -> list[LossTerm]:
+        return [t for t in self.loss_terms if t.plotted]
+
+    def term(self, name: str) -> LossTerm:
+        for t in (*self.loss_terms, *self.eval_terms):
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+
+def adam(params, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    """Adam; the fused kernel on CPU and CUDA: one call updates every tensor."""
+    params = list(params)
+    if device.type in ("cpu", "cuda"):
+        try:
+            return torch.optim.Adam(params, lr=lr, fused=True)
+        except (RuntimeError, TypeError):
+            pass
+    return torch.optim.Adam(params, lr=lr)
