@@ -123,7 +123,7 @@ def test_an_autoencoder_reports_reconstruction_only(mnist_root, tmp_path, capsys
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["loss_terms"] == ["loss", "recon"] and "train_kl" not in metrics["history"][0]
     assert main(["sample", str(out), "--out", str(tmp_path / "s.png")]) == 2
-    assert "no prior to sample from" in capsys.readouterr().err
+    assert "an autoencoder has no prior to sample from" in capsys.readouterr().err
     assert main(["train", "--dataset", "mnist", "--data-root", str(mnist_root), "--model", "ae", "--beta", "2",
                  "--out", str(tmp_path / "ae2")]) == 2
     assert "--beta is a setting of vae, not of ae" in capsys.readouterr().err

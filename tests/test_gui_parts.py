@@ -190,10 +190,15 @@ def test_loss_plot_draws_the_runs_own_curve_and_terms(qtbot):
     assert list(plot.series("loss")[0]) == [0.5, 1.0]
     # an autoencoder has one term to plot: reconstruction; no KL plot pretending to be zero
     ae = _run("ae")
+    plot.show()
+    vae_plots = list(plot.plots.values())
     plot.set_run(ae)
     assert plot.titles() == ["Reconstruction"] and "kl" not in plot.plots and plot.point_count() == 0
+    # the VAE's plots leave the screen at once, not when their deferred delete runs
+    assert all(w.isHidden() for w in vae_plots)
+    ae_plots = list(plot.plots.values())
     plot.set_run(None)
-    assert plot.terms == [] and not plot.empty.isHidden()
+    assert plot.terms == [] and not plot.empty.isHidden() and all(w.isHidden() for w in ae_plots)
 
 
 def test_session_signals(qtbot):

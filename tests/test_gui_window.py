@@ -175,7 +175,9 @@ def test_train_pause_resume_stop_save_and_reopen(qtbot, window, answers, tmp_pat
     # ...and it trains on from where it was saved, to the total the Epochs control names.
     target = int(saved_epochs) + 1
     w.training_dock.form.epochs.setValue(target)
-    assert w.start_action.text().replace("&", "") == f"Train {target - saved_epochs:g} more"
+    expected = (f"Continue to {target} epochs" if w.session.run.progress.mid_epoch
+                else f"Train {target - saved_epochs:g} more")
+    assert w.start_action.text().replace("&", "") == expected
     w.start_action.trigger()
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
     assert w.session.run.epochs_done == target and w.last_error is None
@@ -328,7 +330,9 @@ def test_stop_then_start_continues_exactly_and_matches_an_uninterrupted_run(qtbo
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
     run = w.session.run
     assert stopped.args[0]["status"] == "cancelled" and 0 < run.epochs_done < 3
-    assert w.start_action.text().replace("&", "") == f"Train {3 - run.epochs_done:g} more"
+    assert w.start_action.text().replace("&", "") == "Continue to 3 epochs"
+    p = run.progress
+    assert f"epoch {p.epoch + 1} from step {p.step + 1} of {p.steps_per_epoch}" in w.training_dock.plan.text()
     w.start_action.trigger()
     qtbot.waitUntil(lambda: w.session.state == "idle" and run.epochs_done == 3, timeout=WAIT_MS)
     w.loss_plot._redraw()
@@ -356,7 +360,7 @@ def test_an_autoencoder_gets_autoencoder_displays(qtbot, window):
     assert "KL" not in w.training_dock.status.text()
     lattice = w.explore.lattice
     lattice.tabs.setCurrentIndex(PAGES.index("samples"))
-    qtbot.waitUntil(lambda: "no prior" in lattice.caption.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: lattice.caption.text().startswith("An autoencoder has no prior"), timeout=WAIT_MS)
     assert lattice.images.get("samples") is None
 
 

@@ -64,6 +64,7 @@ class LossPlot(QWidget):
     def _build(self, terms) -> None:
         for w in self.plots.values():
             self._layout.removeWidget(w)
+            w.hide()  # off screen now, not when the deferred delete runs
             w.deleteLater()
         self.plots, self._train_curves, self._val_curves, self._boundaries = {}, {}, {}, []
         self.terms = list(terms)

@@ -305,6 +305,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         from . import autosave
         autosave.discard(autosave.own_autosave_path())
         self.training_dock.reset_progress("Choose the settings of the new model, then Start.")
+        self.statusBar().showMessage("No model: choose the settings of a new one, then Start")
         return True
 
     # ===================================================================== training
@@ -372,6 +373,11 @@ class MainWindow(ModelFilesMixin, QMainWindow):
             if more <= 0:
                 text = "&Start"
                 plan = (f"The model has trained {done:g} of {target} epochs: raise Epochs (total) to train more.")
+            elif run.progress.mid_epoch:  # "Train 1.544 more" reads as a glitch
+                p = run.progress
+                text = f"&Continue to {target} epochs"
+                plan = (f"Start continues epoch {p.epoch + 1} from step {p.step + 1} of {p.steps_per_epoch} "
+                        f"and trains to {target} epochs.")
             else:
                 text = f"&Train {more:g} more" if done else f"&Train to {target} epochs"
                 plan = (f"Start continues from epoch {done:g} to {target} ({more:g} more)." if done

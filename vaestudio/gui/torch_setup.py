@@ -1,7 +1,7 @@
 """Torch, set up for a GUI process: imported after the window shows, one compute thread.
 
-One torch thread keeps the GUI smooth on small machines (FIELD-NOTES.md: a 10 ms timer fires
-p95 0.35-0.5 ms late with one thread, 1.2-1.9 ms with two). Building the first Adam optimizer
+One torch thread keeps the GUI smooth on small machines (measured on a 2-core machine:
+a 10 ms timer fires p95 0.35-0.5 ms late with one thread, 1.2-1.9 ms with two). Building the first Adam optimizer
 imports torch._dynamo, over a second of Python imports that would stall the first training
 start; `prepare_torch` does that early, off the GUI thread.
 """

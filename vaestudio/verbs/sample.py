@@ -27,7 +27,7 @@ def run(args) -> int:
 
     ckpt = load_run(args)
     if not ckpt.kind.has(PRIOR):
-        raise ConfigError(f"a {ckpt.kind.title} has no prior to sample from: decoding N(0, I) draws would show "
+        raise ConfigError(f"{ckpt.kind.a_title()} has no prior to sample from: decoding N(0, I) draws would show "
                           f"nothing it learned. Use `vaestudio lattice` to decode a grid over its codes")
     z = sample_prior(args.n, ckpt.model_config.latent_dim, seed=args.seed)
     images = decode_batch(ckpt.model, z)

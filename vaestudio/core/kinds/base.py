@@ -94,6 +94,14 @@ class ModelKind:
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
+    def a_title(self) -> str:
+        """The title inside a sentence, with its article: "an autoencoder", "a VAE (variational)"."""
+        first, _, rest = self.title.partition(" ")
+        if not first.isupper():
+            first = first.lower()
+        article = "an" if first[:1].lower() in "aeiou" else "a"
+        return " ".join(w for w in (article, first, rest) if w)
+
     def term_names(self) -> list[str]:
         return [t.name for t in self.loss_terms]
 

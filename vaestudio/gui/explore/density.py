@@ -1,7 +1,7 @@
 """The canvas's density mode: a 2-D histogram per class, blended into one RGBA image.
 
-At 200,000 points a scatter redraws in 30-45 ms; an image of the same cloud in ~1.5 ms
-(FIELD-NOTES.md). Each pixel takes the mean colour of the classes in it, and its opacity
+At 200,000 points a scatter redraws in 30-45 ms at 1000x800; an image of the same cloud in
+~1.5 ms (both measured on a 2-core CPU). Each pixel takes the mean colour of the classes in it, and its opacity
 grows with the log of its count, so both the clusters and where they overlap stay readable.
 Hiding a class re-blends the kept histograms without binning again. Pure numpy.
 """

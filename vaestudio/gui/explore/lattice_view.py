@@ -20,6 +20,11 @@ from .image_view import ImageView
 from .panel import Panel
 from .preview import caption_label
 
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 DEFAULT_N = 15
 PAGES = ("lattice", "samples")
 
@@ -168,7 +173,7 @@ class LatticePanel(Panel):
         elif page == "samples" and self.has_prior():
             self.caption.setText(f"{self.n * self.n} samples from the prior N(0, I), seed {self.seed}")
         elif page == "samples" and e.model is not None:
-            self.caption.setText(f"A {kind_of(e.model.config).title.lower()} has no prior to sample from: decoding "
+            self.caption.setText(f"{_sentence(kind_of(e.model.config).a_title())} has no prior to sample from: decoding "
                                  f"N(0, I) draws would show nothing it learned. The lattice decodes its codes.")
         else:
             self.caption.setText("")
