@@ -42,3 +42,76 @@ def write_mnist_folder(root, n_train: int = 600, n_test: int = 100, folder: str 
     write_idx(raw / f"t10k-images-idx3-ubyte{ext}", imgs[n_train:, 0])
     write_idx(raw / f"t10k-labels-idx1-ubyte{ext}", labels[n_train:])
     return raw
+
+
+# -- hostile-input harness: the CLI in a child process, its peak memory and time measured --------
+
+_BOUNDED_CHILD = r"""
+import resource, sys, json
+rc = 1
+try:
+    from vaestudio.cli import main
+    rc = main(sys.argv[2:])
+except SystemExit as e:
+    rc = e.code if isinstance(e.code, int) else 2
+finally:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open(sys.argv[1], "w") as f:
+        json.dump({"peak_mb": peak_kb / 1024}, f)
+sys.exit(rc)
+"""
+
+MEMORY_BOUND_MB = 1500  # peak RSS a hostile file may cost (torch alone is ~400 MB)
+TIME_BOUND_S = 60
+
+
+class Bounded:
+    def __init__(self, rc, stdout, stderr, peak_mb, seconds):
+        self.rc, self.stdout, self.stderr, self.peak_mb, self.seconds = rc, stdout, stderr, peak_mb, seconds
+
+    def error_lines(self) -> list[str]:
+        return [line for line in self.stderr.splitlines() if line.strip()]
+
+
+def run_cli_bounded(args, tmp_path, *, timeout: float = TIME_BOUND_S, env_extra: dict | None = None) -> Bounded:
+    """Run `vaestudio ARGS` in a child process and measure its own peak RSS (getrusage in the
+    child, so earlier children do not count) and wall time. The child's address space is capped
+    at 12 GiB so a regression fails the test instead of the machine."""
+    import json
+    import os
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    report = pathlib.Path(tmp_path) / f"peak-{time.monotonic_ns()}.json"
+    env = dict(os.environ, **(env_extra or {}))
+    env.setdefault("VAESTUDIO_CACHE", str(pathlib.Path(tmp_path) / "cache"))
+
+    def cap():
+        limit = 12 * 1024**3
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+    t0 = time.monotonic()
+    try:
+        proc = subprocess.run([sys.executable, "-c", _BOUNDED_CHILD, str(report), *map(str, args)],
+                              capture_output=True, text=True, timeout=timeout, env=env, preexec_fn=cap)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"vaestudio {' '.join(map(str, args))} ran over {timeout} s") from e
+    seconds = time.monotonic() - t0
+    peak = json.loads(report.read_text())["peak_mb"] if report.exists() else float("nan")
+    return Bounded(proc.returncode, proc.stdout, proc.stderr, peak, seconds)
+
+
+def assert_refused(result: Bounded, *names: str) -> str:
+    """Exit 2, one line on stderr naming each of `names` (a file or an option), no traceback,
+    within the memory and time bounds; returns the line."""
+    lines = result.error_lines()
+    assert result.rc == 2, (result.rc, result.stderr[-2000:])
+    assert len(lines) == 1, result.stderr[-2000:]
+    assert "Traceback" not in result.stderr
+    for name in names:
+        assert str(name) in lines[0], (name, lines[0])
+    assert result.peak_mb < MEMORY_BOUND_MB, f"peak RSS {result.peak_mb:.0f} MB"
+    assert result.seconds < TIME_BOUND_S
+    return lines[0]
