@@ -13,3 +13,10 @@ torch.set_num_threads(1)
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """A private, empty cache folder for the test (VAESTUDIO_CACHE)."""
+    monkeypatch.setenv("VAESTUDIO_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"

@@ -115,3 +115,41 @@ def assert_refused(result: Bounded, *names: str) -> str:
     assert result.peak_mb < MEMORY_BOUND_MB, f"peak RSS {result.peak_mb:.0f} MB"
     assert result.seconds < TIME_BOUND_S
     return lines[0]
+
+
+# -- the CLI in process: exit code and stderr lines ------------------------------------------------
+
+def run_cli(argv, capsys):
+    from vaestudio.cli import main
+
+    try:
+        rc = main(argv)
+    except SystemExit as e:  # argparse exits on usage mistakes
+        rc = e.code
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    return rc, err
+
+
+def one_line(rc, err, *names, progress_before=False):
+    """Exit 2 and one error line naming `names` (after training progress lines when allowed)."""
+    assert rc == 2, err
+    assert not any("Traceback" in line for line in err)
+    if progress_before:
+        err = [line for line in err if ": error: " in line]
+        assert err and err == [err[-1]], err
+    assert len(err) == 1, err
+    for name in names:
+        assert name in err[0], (name, err[0])
+    return err[0]
+
+
+def train_tiny_run(tmp_path_factory, n_train: int = 300, n_test: int = 60, *extra: str):
+    """A real one-epoch VAE run on MNIST-format files written here: RUN/model.pt and metrics.json."""
+    from vaestudio.cli import main
+
+    root = tmp_path_factory.mktemp("data")
+    write_mnist_folder(root, n_train=n_train, n_test=n_test)
+    out = tmp_path_factory.mktemp("runs") / "r"
+    assert main(["train", "--dataset", "mnist", "--data-root", str(root), "--hidden", "16", "--epochs", "1",
+                 "--batch-size", "50", "--out", str(out), *extra]) == 0
+    return out

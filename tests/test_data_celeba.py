@@ -12,12 +12,6 @@ PARTITION = [2, 0, 0, 1, 0, 0, 2, 0, 1, 0, 0, 0]  # out of order on purpose
 
 
 @pytest.fixture
-def cache(tmp_path, monkeypatch):
-    monkeypatch.setenv("VAESTUDIO_CACHE", str(tmp_path / "cache"))
-    return tmp_path / "cache"
-
-
-@pytest.fixture
 def celeba(tmp_path):
     root = tmp_path / "data"
     values = write_celeba(root, 12, partition=PARTITION)

@@ -87,7 +87,9 @@ def test_task_worker_reports_result_errors_and_runs_off_the_gui_thread(qtbot):
     assert isinstance(exc, DataError) and message == "x.npz: broken" and details == ""
 
     _, results = run_task(qtbot, lambda progress, cancel: 1 / 0)
-    assert "ZeroDivisionError" in results["failed"][1] and "Traceback" in results["failed"][2]
+    # the dialog says what happened in words; the class name and traceback go to "details"
+    assert results["failed"][1] == "division by zero" and "ZeroDivisionError" in results["failed"][2]
+    assert "Traceback" in results["failed"][2]
 
 
 def test_progress_task_shows_a_dialog_only_when_slow_and_cancels(qtbot, window_parent):

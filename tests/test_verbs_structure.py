@@ -5,7 +5,7 @@ from pathlib import Path
 from vaestudio.cli import VERB_MODULES
 
 VERBS_DIR = Path(__file__).resolve().parent.parent / "vaestudio" / "verbs"
-HELPERS = {"common", "data_args", "run_views"}
+HELPERS = {"common", "data_args", "numbers", "run_views"}
 
 
 def sibling_imports(name: str) -> set[str]:

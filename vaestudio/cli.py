@@ -2,7 +2,9 @@
 
 Each verb lives in its own module under `vaestudio/verbs/` exposing `add_parser(subparsers)`
 (which sets `func` on its parser) so this file never grows with the verbs. Errors derived from
-`VaeStudioError` print one line and exit 2; `--debug` shows the traceback.
+`VaeStudioError` print one line and exit 2; any other exception is a last resort that also
+prints one line (a plain description and the files involved) and exits 2; usage mistakes print
+one line too. `--debug` shows the traceback.
 """
 from __future__ import annotations
 
@@ -19,7 +21,9 @@ VERB_MODULES = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(
+    from .verbs.numbers import OneLineParser
+
+    p = OneLineParser(
         prog="vaestudio",
         description="VAE Studio: train autoencoders and VAEs and explore what they learned. "
                     "With no verb, opens the window.",
@@ -43,22 +47,35 @@ def main(argv=None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    from .core.errors import VaeStudioError
+    from .core.errors import VaeStudioError, plain_message
     try:
         return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print(f"vaestudio {args.verb}: interrupted", file=sys.stderr)
+        return 130
     except VaeStudioError as e:
         if args.debug:
             raise
         print(f"vaestudio {args.verb}: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print(f"vaestudio {args.verb}: interrupted", file=sys.stderr)
-        return 130
-    except (OSError, ValueError) as e:
+    except OSError as e:  # a file or folder the system refused: the message names it
         if args.debug:
             raise
-        print(f"vaestudio {args.verb}: error: {e}", file=sys.stderr)
+        print(f"vaestudio {args.verb}: error: {plain_message(e)}", file=sys.stderr)
         return 2
+    except Exception as e:  # the last resort: one line, never a bare traceback without --debug
+        if args.debug:
+            raise
+        print(f"vaestudio {args.verb}: error: {plain_message(e)}{_subject(args)} "
+              f"(run with --debug for details)", file=sys.stderr)
+        return 2
+
+
+def _subject(args) -> str:
+    """The files an unexpected failure may concern, as the arguments named them."""
+    named = [f"{label} {getattr(args, dest)}" for dest, label in
+             (("run", "run"), ("data_root", "data"), ("out", "output")) if getattr(args, dest, None)]
+    return f" [{', '.join(named)}]" if named else ""
 
 
 if __name__ == "__main__":  # pragma: no cover

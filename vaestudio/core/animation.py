@@ -20,7 +20,7 @@ import numpy as np
 from PIL import Image
 
 from .errors import VaeStudioError
-from .render import image_strip, labelled_cells, save_png, to_uint8_hwc
+from .render import image_strip, labelled_cells, save_image, to_uint8_hwc
 
 MACRO_BLOCK = 16
 FORMATS = (".gif", ".mp4", ".png")
@@ -108,7 +108,7 @@ def write_strip(images, path: str | os.PathLike, labels: Optional[Sequence[str]]
                 scale: int = 1) -> AnimationInfo:
     """The frames side by side in one PNG, for reports."""
     img = image_strip(images, labels=labels, scale=scale)
-    save_png(img, path)
+    save_image(img, path)
     return AnimationInfo(path=os.fspath(path), n_frames=len(to_uint8_hwc(images)),
                          frame_ms=0.0, size=img.size)
 

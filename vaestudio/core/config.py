@@ -5,6 +5,7 @@ architecture, so a saved model re-opens with no code from the user.
 """
 from __future__ import annotations
 
+import numbers
 from dataclasses import asdict, dataclass, field, fields
 from typing import ClassVar, Optional
 
@@ -48,11 +49,12 @@ class ModelConfig:
     gaussian_sigma: Optional[float] = 0.1  # fixed pixel std of the Gaussian likelihood; None: learned
 
     def __post_init__(self):
-        self.image_shape = tuple(int(v) for v in self.image_shape)
-        self.hidden = tuple(int(v) for v in self.hidden)
+        self.image_shape = _whole_numbers(self.image_shape, "image shape")
+        self.hidden = _whole_numbers(self.hidden, "hidden sizes")
         self.validate()
 
     def validate(self) -> None:
+        self.check_size()
         if self.arch not in ARCHS:
             raise ConfigError(f"architecture must be one of {ARCHS}, not {self.arch!r}")
         if self.likelihood not in LIKELIHOODS:
@@ -72,6 +74,30 @@ class ModelConfig:
             if (lo is not None and v < lo) or (hi is not None and v > hi):
                 raise ConfigError(f"{f.metadata['label']} must be within [{lo}, {hi}], not {v}")
 
+    def check_size(self) -> None:
+        """Refuse a model too large to build: every size field within its bound, and at most
+        `MAX_PARAMETERS` parameters by `estimate_parameters`. Pure arithmetic, so a hostile
+        checkpoint's settings are refused before a single weight is allocated."""
+        for name, value, hi in (("latent dimension", self.latent_dim, MAX_LATENT_DIM),
+                                ("conv width", self.conv_width, MAX_CONV_WIDTH)):
+            if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+                raise ConfigError(f"{name} must be a whole number, not {value!r}")
+            if value > hi:
+                raise ConfigError(f"{name} must be at most {hi:,}, got {value:,}")
+        if len(self.image_shape) == 3:
+            c, h, w = self.image_shape
+            if c > MAX_CHANNELS or max(h, w) > MAX_IMAGE_SIDE:
+                raise ConfigError(f"images of shape {self.image_shape} are too large: at most {MAX_CHANNELS} "
+                                  f"channels and {MAX_IMAGE_SIDE} pixels a side")
+        if len(self.hidden) > MAX_HIDDEN_LAYERS:
+            raise ConfigError(f"an MLP has at most {MAX_HIDDEN_LAYERS} hidden layers, not {len(self.hidden):,}")
+        if self.hidden and max(self.hidden) > MAX_HIDDEN:
+            raise ConfigError(f"hidden sizes must be at most {MAX_HIDDEN:,}, got {max(self.hidden):,}")
+        n = estimate_parameters(self)
+        if n > MAX_PARAMETERS:
+            raise ConfigError(f"these settings make a model of about {n:,} parameters, more than the "
+                              f"{MAX_PARAMETERS:,} VAE Studio builds")
+
     def to_dict(self) -> dict:
         d = {"kind": self.kind, **asdict(self)}
         d["image_shape"] = list(self.image_shape)
@@ -85,6 +111,46 @@ class ModelConfig:
         if kind != cls.kind:
             raise ConfigError(f"a {cls.__name__} is of kind {cls.kind!r}, not {kind!r}")
         return _from_dict(cls, d)
+
+
+# The largest model VAE Studio builds (a 200 M-parameter model is 800 MB of float32 weights, and
+# Adam keeps two more copies), and bounds on each size setting (the window and the CLI offer less).
+MAX_PARAMETERS = 200_000_000
+MAX_LATENT_DIM = 1024
+MAX_CONV_WIDTH = 512
+MAX_HIDDEN = 65_536
+MAX_HIDDEN_LAYERS = 32
+MAX_IMAGE_SIDE = 4096
+MAX_CHANNELS = 16
+
+
+def _whole_numbers(values, what: str) -> tuple:
+    try:
+        return tuple(int(v) for v in values)
+    except (TypeError, ValueError, OverflowError):
+        raise ConfigError(f"{what} must be whole numbers, not {values!r:.80}") from None
+
+
+def estimate_parameters(cfg: ModelConfig) -> int:
+    """The parameter count of the model `cfg` describes (an upper bound: the encoder is counted
+    with two outputs per latent dimension, as a VAE has), by arithmetic alone."""
+    c, h, w = (tuple(cfg.image_shape) + (1, 1, 1))[:3]
+    latent, out = cfg.latent_dim, 2 * cfg.latent_dim
+    total = 1  # a learned pixel sigma
+    if cfg.arch == "conv":
+        n = 0  # stride-2 layers, as `models.conv_plan` plans them
+        while n < 4 and h % 2 == 0 and w % 2 == 0 and h > 4 and w > 4:
+            h, w, n = h // 2, w // 2, n + 1
+        n = max(n, 1)
+        widths = [c] + [cfg.conv_width * 2**i for i in range(n)]
+        convs = sum(a * b * 16 + b for a, b in zip(widths, widths[1:]))
+        convs += sum(b * a * 16 + a for a, b in zip(widths, widths[1:]))  # the decoder's transposed convs
+        flat = widths[-1] * h * w
+        return total + convs + flat * out + out + latent * flat + flat
+    sizes = [c * h * w, *cfg.hidden]
+    layers = sum(a * b + b for a, b in zip(sizes, sizes[1:]))
+    layers += sum(b * a + a for a, b in zip(sizes, sizes[1:]))  # the decoder mirrors them
+    return total + layers + sizes[-1] * out + out + latent * sizes[-1] + sizes[-1]
 
 
 def kind_options(config_class: type) -> list:

@@ -43,3 +43,23 @@ class TrainingError(VaeStudioError):
 
 class Cancelled(VaeStudioError):
     """Long work (a conversion, a generation, training) was cancelled by the user."""
+
+
+def plain_message(exc: BaseException) -> str:
+    """One sentence for a person about any exception: the message of our own errors, a plain
+    description of the rest, never an exception class name (the traceback is for --debug)."""
+    if isinstance(exc, VaeStudioError):
+        return str(exc)
+    if isinstance(exc, MemoryError):
+        return "ran out of memory"
+    if isinstance(exc, RecursionError):
+        return "the input is nested too deeply to read"
+    if isinstance(exc, OSError):
+        what = exc.strerror or " ".join(str(exc).split()) or "the operating system refused"
+        what = what[:1].lower() + what[1:]
+        name = exc.filename
+        return f"{os.fspath(name)}: {what}" if isinstance(name, (str, bytes, os.PathLike)) else what
+    text = " ".join(str(exc).split())  # one line
+    if not text:
+        return "an unexpected internal error"
+    return text if len(text) <= 300 else text[:297] + "..."

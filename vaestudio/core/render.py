@@ -13,6 +13,8 @@ from typing import Optional, Sequence
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from .errors import ConfigError
+
 BACKGROUND = (255, 255, 255)
 INK = (20, 20, 20)
 CIRCLE_RED = (220, 30, 30)  # the 99% circle, red as in the window's canvas
@@ -61,7 +63,10 @@ def _caption_font(cell_width: int) -> ImageFont.ImageFont:
 
 def labelled_cells(images, labels: Optional[Sequence[str]] = None, scale: int = 1) -> list[Image.Image]:
     """One RGB picture per image, each with its caption centred underneath when labels are given."""
-    arr = to_uint8_hwc(images)
+    arr = np.asarray(images)
+    if arr.ndim == 4:  # refuse an absurd picture before enlarging anything
+        check_picture_size(arr.shape[0] * arr.shape[-1] * scale, arr.shape[-2] * scale)
+    arr = to_uint8_hwc(arr)
     cells = [to_pil(a, scale) for a in arr]
     if labels is None:
         return cells
@@ -79,6 +84,12 @@ def labelled_cells(images, labels: Optional[Sequence[str]] = None, scale: int = 
     return out
 
 
+def check_picture_size(width: int, height: int) -> None:
+    if width * height > MAX_PICTURE_PIXELS:
+        raise ConfigError(f"the picture would be {width:,} x {height:,} pixels, over the limit of "
+                          f"{MAX_PICTURE_PIXELS:,}: use fewer images or a smaller scale")
+
+
 def image_grid(images, ncols: Optional[int] = None, labels: Optional[Sequence[str]] = None,
                scale: int = 1, padding: int = 2) -> Image.Image:
     """Tile images row-major, `ncols` wide (default: a square), `padding` white pixels apart."""
@@ -87,8 +98,9 @@ def image_grid(images, ncols: Optional[int] = None, labels: Optional[Sequence[st
     ncols = max(1, min(n, ncols or math.ceil(math.sqrt(n))))
     nrows = math.ceil(n / ncols)
     w, h = cells[0].size
-    grid = Image.new("RGB", (ncols * w + (ncols + 1) * padding, nrows * h + (nrows + 1) * padding),
-                     BACKGROUND)
+    size = (ncols * w + (ncols + 1) * padding, nrows * h + (nrows + 1) * padding)
+    check_picture_size(*size)
+    grid = Image.new("RGB", size, BACKGROUND)
     for k, cell in enumerate(cells):
         r, c = divmod(k, ncols)
         grid.paste(cell, (padding + c * (w + padding), padding + r * (h + padding)))
@@ -102,8 +114,25 @@ def image_strip(images, labels: Optional[Sequence[str]] = None, scale: int = 1,
                       padding=padding)
 
 
-def save_png(image: Image.Image, path: str | os.PathLike) -> None:
-    image.save(os.fspath(path), format="PNG")
+PICTURE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
+MAX_PICTURE_PIXELS = 100_000_000  # ~300 MB of RGB: far beyond any useful grid, well inside memory
+
+
+def picture_format(path: str | os.PathLike) -> str:
+    """The format a picture is written in, from the name's suffix; an unknown suffix is refused
+    (never PNG bytes under a .jpg name)."""
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    try:
+        return PICTURE_FORMATS[suffix]
+    except KeyError:
+        raise ConfigError(f"{os.fspath(path)}: cannot write a picture as {suffix or 'a name without a suffix'}: "
+                          f"use {', '.join(PICTURE_FORMATS)}") from None
+
+
+def save_image(image: Image.Image, path: str | os.PathLike) -> None:
+    """Write `image` in the format its name says (PNG, JPEG or WebP)."""
+    fmt = picture_format(path)
+    image.save(os.fspath(path), format=fmt, **({"quality": 92} if fmt in ("JPEG", "WEBP") else {}))
 
 
 def nice_ticks(lo: float, hi: float, count: int = 5) -> np.ndarray:

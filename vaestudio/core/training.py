@@ -13,6 +13,13 @@ Three parts, kept apart so each can change alone:
 
 Speed comes from keeping the whole training split on the device as uint8 and slicing batches
 out of one shuffled copy per epoch: no DataLoader, no per-sample Python work.
+
+Nothing non-finite is ever kept: an epoch counts only when the loss, the weights and the
+optimiser states are all finite at its end (a NaN gradient in an epoch's last step leaves a
+finite loss but poisoned weights or Adam moments), otherwise the run rolls back to the last
+epoch end that was. A saved optimiser state is checked against the model before it is loaded
+(a damaged one is refused naming the file); a non-finite one is dropped, so that optimiser
+starts afresh from the run's weights, and `Trainer.notes` says so.
 """
 from __future__ import annotations
 
@@ -29,7 +36,7 @@ import torch
 from .data.base import ImageDataset
 from .batches import float_batch, host_tensor, images_to_float
 from .device import resolve_device
-from .errors import TrainingError
+from .errors import CheckpointError, TrainingError, VaeStudioError
 from .kinds import StepContext
 from .run import Progress, Run
 
@@ -133,15 +140,15 @@ class Trainer:
         self.device = resolve_device(run.train_config.device)
         run.model.to(self.device)
         self.module = module or run.model
+        self.notes: list[str] = []  # what a person should know before training starts
+        if not _all_finite(run.model.state_dict().values()):
+            raise self._damaged("its weights hold NaN or infinite values, so training cannot continue "
+                                "from them; start a new run or resume from an earlier copy")
         self.optimizers = self.kind.optimizers(run.model, run.train_config, self.device)
         for name, opt in self.optimizers.items():
             state = run.optimizer_states.get(name)
             if state:
-                try:
-                    opt.load_state_dict(state)
-                except (ValueError, KeyError, TypeError, RuntimeError) as e:
-                    raise TrainingError(f"the run's saved state of optimiser '{name}' does not fit its "
-                                        f"model ({type(e).__name__}: {e})") from None
+                self._load_optimizer(name, opt, state)
             for group in opt.param_groups:  # the run's settings say which rate applies now
                 group["lr"] = run.train_config.lr
         self.sampler = BatchSampler(len(dataset.train), run.train_config.batch_size, run.train_config.seed,
@@ -155,6 +162,32 @@ class Trainer:
         self._running = threading.Event()
         self._running.set()
         self._cancel = threading.Event()
+
+    def _damaged(self, problem: str) -> VaeStudioError:
+        """The error for a run whose saved state is unusable: it names the file it came from."""
+        if self.run.path is not None:
+            return CheckpointError(self.run.path, f"is damaged: {problem}")
+        return TrainingError(f"the run is damaged: {problem}")
+
+    def _load_optimizer(self, name: str, opt: torch.optim.Optimizer, state: dict) -> None:
+        from .checkpoint import optimizer_state_problem
+        problem = optimizer_state_problem(state) or optimizer_fit_problem(state, opt)
+        if problem:
+            raise self._damaged(f"its saved state of optimiser '{name}' {problem}")
+        if not optimizer_state_usable(state):
+            where = f"{self.run.path}: " if self.run.path is not None else ""
+            self.notes.append(f"{where}the saved state of optimiser '{name}' holds NaN or infinite values (left by "
+                              f"a diverged step); it starts afresh from the run's weights")
+            return
+        state = _own_tensors(state)
+        for group, fresh in zip(state["param_groups"], opt.param_groups):
+            for key, value in fresh.items():  # settings a state saved by an older torch lacks
+                group.setdefault(key, value)
+        try:
+            opt.load_state_dict(state)
+        except (ValueError, KeyError, TypeError, RuntimeError, AttributeError, IndexError) as e:
+            raise self._damaged(f"its saved state of optimiser '{name}' does not fit its model "
+                                f"({' '.join(str(e).split())[:200]})") from None
 
     # -- control, from any thread ---------------------------------------------------------
     def pause(self) -> None:
@@ -193,6 +226,14 @@ class Trainer:
                 "optimizers": {k: copy.deepcopy(o.state_dict()) for k, o in self.optimizers.items()},
                 "progress": run.progress.copy(), "history": len(run.history), "curve": len(run.curve),
                 "segment_epochs": run.segments[-1].epochs}
+
+    def _state_finite(self) -> bool:
+        """Whether the weights and every optimiser state are finite (what an epoch end keeps)."""
+        tensors = list(self.run.model.state_dict().values())
+        for opt in self.optimizers.values():
+            for entry in opt.state.values():
+                tensors.extend(v for v in entry.values() if isinstance(v, torch.Tensor))
+        return _all_finite(tensors)
 
     def _roll_back(self, good: dict) -> None:
         run = self.run
@@ -294,6 +335,9 @@ class Trainer:
                     ev = StepEvent(epoch + 1, tcfg.epochs, step, spe, terms, dict(extras), rate)
                     run.add_curve_point({"x": ev.x, **terms})
                     self._emit(ev)
+            if status == "cancelled" and step > first and not (
+                    bool(torch.isfinite(sums).all()) and self._state_finite()):
+                status = "diverged"  # stopped just after a non-finite step, before it was noticed
             if status == "diverged":
                 self._roll_back(good)
                 message = (f"the loss became non-finite (NaN or infinity) in epoch {epoch + 1}; training stopped "
@@ -310,6 +354,13 @@ class Trainer:
                     message = f"stopped after {_epochs(run.epochs_done)}"
                 break
             means = (sums / max(seen, 1)).tolist()
+            if not self._state_finite():  # e.g. a NaN gradient in the last step: the loss was still finite
+                self._roll_back(good)
+                status = "diverged"
+                message = (f"the weights or the optimiser state became non-finite (NaN or infinity) in epoch "
+                           f"{epoch + 1}; training stopped and the weights after {_epochs(run.epochs_done)} "
+                           f"were kept. Try a lower learning rate.")
+                break
             val = self.validate()
             if val is not None and not all(math.isfinite(v) for v in val.values()):
                 self._roll_back(good)
@@ -333,6 +384,94 @@ class Trainer:
         self.save_optimizers()
         run.model.eval()
         return TrainResult(status, run.epochs_done, rates[-1] if rates else 0.0, message, list(run.history))
+
+
+def _all_finite(tensors) -> bool:
+    checks = [torch.isfinite(t).all() for t in tensors
+              if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())]
+    return bool(torch.stack(checks).all()) if checks else True
+
+
+def _setting_problem(value, fresh) -> Optional[str]:
+    """Whether a saved optimiser setting has the form of the one a fresh optimiser has."""
+    def finite_number(v):
+        return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+    if fresh is None or isinstance(fresh, bool):
+        return None if value is None or isinstance(value, bool) else "not true or false"
+    if isinstance(fresh, (int, float)):
+        return None if finite_number(value) else "not a finite number"
+    if isinstance(fresh, (tuple, list)):
+        ok = isinstance(value, (tuple, list)) and len(value) == len(fresh) and all(map(finite_number, value))
+        return None if ok else f"not {len(fresh)} finite numbers"
+    if isinstance(fresh, torch.Tensor):
+        ok = (finite_number(value) or (isinstance(value, torch.Tensor) and value.numel() == fresh.numel()
+                                       and bool(torch.isfinite(value).all())))
+        return None if ok else "not a finite number"
+    if isinstance(fresh, str):
+        return None if isinstance(value, str) else "not a name"
+    return None
+
+
+def optimizer_fit_problem(state: dict, opt: torch.optim.Optimizer) -> Optional[str]:
+    """What keeps a saved optimiser state (of a valid form) from fitting `opt`, or None: the
+    groups and their settings, and each per-parameter tensor's shape against its parameter.
+    Shapes are checked before anything is loaded or read from the tensors."""
+    saved_groups, groups = state["param_groups"], opt.param_groups
+    if len(saved_groups) != len(groups):
+        return f"has {len(saved_groups)} parameter groups where the model's optimiser has {len(groups)}"
+    params = {}
+    for g, sg in zip(groups, saved_groups):
+        if len(sg["params"]) != len(g["params"]):
+            return f"covers {len(sg['params'])} parameters where the model has {len(g['params'])}"
+        params.update(zip(sg["params"], g["params"]))
+        for key, fresh in g.items():
+            if key in ("params", "param_names", "lr", "initial_lr") or key not in sg:
+                continue  # the rate is the run's; a setting an older torch did not save is filled in
+            problem = _setting_problem(sg[key], fresh)
+            if problem:
+                return f"has its setting {key!r} = {sg[key]!r:.40}, {problem}"
+    for pid, entry in state["state"].items():
+        p = params.get(pid)
+        if p is None:
+            return f"has state for a parameter {pid} that its groups do not list"
+        for key, v in entry.items():
+            if key == "step":
+                n = v.numel() if isinstance(v, torch.Tensor) else 1
+                if n != 1 or not float(v) >= 0:
+                    return f"has a step count of {v!r:.40} for parameter {pid}"
+            elif isinstance(v, torch.Tensor) and v.dim() and tuple(v.shape) != tuple(p.shape):
+                return f"has {key!r} of shape {tuple(v.shape)} for a parameter of shape {tuple(p.shape)}"
+            elif isinstance(v, torch.Tensor) and not v.dim() and p.dim():
+                return f"has a single number as {key!r} for a parameter of shape {tuple(p.shape)}"
+    return None
+
+
+def optimizer_state_usable(state: dict) -> bool:
+    """False when a saved optimiser state (that fits its model) holds NaN or infinity, or a
+    negative second moment: what a diverged step leaves, and would diverge again."""
+    for entry in state.get("state", {}).values():
+        for key, v in entry.items():
+            if isinstance(v, torch.Tensor):
+                if v.is_floating_point() and not bool(torch.isfinite(v).all()):
+                    return False
+                if key.endswith("_sq") and bool((v < 0).any()):
+                    return False
+            elif isinstance(v, float) and not math.isfinite(v):
+                return False
+    return True
+
+
+def _own_tensors(obj):
+    """A copy whose tensors each own contiguous memory (a saved state may alias or broadcast one
+    storage, which in-place optimiser updates must not write through)."""
+    if isinstance(obj, torch.Tensor):
+        return obj.clone(memory_format=torch.contiguous_format)
+    if isinstance(obj, dict):
+        return {k: _own_tensors(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_own_tensors(v) for v in obj]
+    return obj
 
 
 def _epochs(x: float) -> str:

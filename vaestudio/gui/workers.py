@@ -13,12 +13,11 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from dataclasses import asdict
 from typing import Callable, Optional
 
 from PySide6.QtCore import QObject, QThread, Signal, Slot
 
-from ..core.errors import Cancelled, VaeStudioError
+from ..core.errors import Cancelled, VaeStudioError, plain_message
 
 PROGRESS_INTERVAL_S = 0.05
 
@@ -28,7 +27,7 @@ def describe_exception(exc: BaseException) -> tuple[str, str]:
     if isinstance(exc, VaeStudioError):
         return str(exc), ""
     tb = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return f"{type(exc).__name__}: {exc}", tb
+    return plain_message(exc), tb
 
 
 class ThreadedWorker(QObject):

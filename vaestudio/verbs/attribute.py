@@ -10,6 +10,7 @@ from ..core.data.base import SPLITS
 from .common import add_run_arg, load_run
 from .data_args import add_data_args
 from .run_views import add_output_args, encode_run, pick, write_output
+from .numbers import MAX_FRAMES, MAX_INDEX, float_in, int_in
 
 
 def add_parser(sub) -> None:
@@ -19,20 +20,21 @@ def add_parser(sub) -> None:
     add_run_arg(p)
     add_data_args(p)
     p.add_argument("--attribute", action="append", required=True, metavar="NAME")
-    p.add_argument("--weight", action="append", type=float, metavar="W",
+    p.add_argument("--weight", action="append", type=float_in(-100, 100), metavar="W",
                    help="one per --attribute, in order (default 1 each)")
-    p.add_argument("--image", type=int, required=True, metavar="INDEX", help="image index in --split")
+    p.add_argument("--image", type=int_in(0, MAX_INDEX), required=True, metavar="INDEX", help="image index in --split")
     p.add_argument("--split", default="test", choices=SPLITS)
     p.add_argument("--vector-split", default="validation", choices=SPLITS,
                    help="the split the mean encodings are taken over (default validation)")
-    p.add_argument("--steps", type=int, default=8)
-    p.add_argument("--max-alpha", type=float, default=1.5, metavar="A")
-    p.add_argument("--min-alpha", type=float, default=0.0)
+    p.add_argument("--steps", type=int_in(2, MAX_FRAMES), default=8,
+                   help=f"frames from --min-alpha to --max-alpha (2 to {MAX_FRAMES}; default 8)")
+    p.add_argument("--max-alpha", type=float_in(-100, 100), default=1.5, metavar="A")
+    p.add_argument("--min-alpha", type=float_in(-100, 100), default=0.0)
     p.add_argument("--balance", action="store_true",
                    help="balance each attribute on the other chosen ones before taking the means")
     p.add_argument("--balance-on", action="append", default=[], metavar="NAME",
                    help="also balance on this attribute (repeatable)")
-    p.add_argument("--correlated", type=int, default=0, metavar="K",
+    p.add_argument("--correlated", type=int_in(0, 1000), default=0, metavar="K",
                    help="also balance on the K attributes most correlated with each chosen one")
     add_output_args(p)
     p.set_defaults(func=run)

@@ -20,13 +20,39 @@ def add_run_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def load_run(args) -> Run:
+    """The run RUN names, refused when its weights are not finite (a diverged model decodes
+    black or garbage pictures: never hand those out with exit 0)."""
+    import torch
+
     from ..core.device import resolve_device
-    return Run.load(args.run, device=resolve_device(getattr(args, "device", "cpu")))
+    from ..core.errors import CheckpointError
+
+    run = Run.load(args.run, device=resolve_device(getattr(args, "device", "cpu")))
+    bad = [name for name, t in run.model.state_dict().items()
+           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+    if bad:
+        raise CheckpointError(run.path or args.run, f"its weights hold NaN or infinite values ({bad[0]}"
+                              f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}): the training that wrote "
+                              f"it diverged; resume from an earlier checkpoint or with a lower --lr")
+    return run
 
 
 def open_run_dataset(args, ckpt: Run):
-    """--dataset/--data-root when given, else the data set the model was trained on."""
-    return dataset_from_args(args, default_spec=ckpt.dataset_spec)
+    """--dataset/--data-root when given, else the data set the model was trained on; refused
+    when its images are not the shape the model takes (every verb that feeds a model a data set
+    comes through here)."""
+    from ..core.errors import ConfigError
+
+    def shape_text(shape) -> str:
+        return "x".join(str(v) for v in shape)
+
+    ds = dataset_from_args(args, default_spec=ckpt.dataset_spec)
+    want = tuple(ckpt.model_config.image_shape)
+    if tuple(ds.image_shape) != want:
+        raise ConfigError(f"{ds.name} has {shape_text(ds.image_shape)} images but the model in "
+                          f"{ckpt.path or args.run} takes {shape_text(want)}: choose a data set of that shape "
+                          f"(or train a model for this one)")
+    return ds
 
 
 class TerminalProgress:

@@ -7,6 +7,7 @@ from ..core.data.base import SPLITS
 from .common import add_run_arg, load_run
 from .data_args import add_data_args
 from .run_views import encode_run
+from .numbers import int_in
 
 
 def add_parser(sub) -> None:
@@ -17,7 +18,7 @@ def add_parser(sub) -> None:
     add_data_args(p)
     p.add_argument("--split", default="test", choices=SPLITS)
     p.add_argument("--out", required=True, metavar="FILE.npz")
-    p.add_argument("--batch-size", type=int, default=4096)
+    p.add_argument("--batch-size", type=int_in(1, 100_000), default=4096)
     p.set_defaults(func=run)
 
 

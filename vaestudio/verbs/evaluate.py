@@ -6,6 +6,7 @@ import json
 
 from ..core.data.base import SPLITS
 from .common import add_data_args, add_run_arg, load_run, open_run_dataset
+from .numbers import MAX_INDEX, int_in, seed_type
 
 
 def add_parser(sub) -> None:
@@ -16,11 +17,11 @@ def add_parser(sub) -> None:
     add_run_arg(p)
     add_data_args(p)
     p.add_argument("--split", default="test", choices=SPLITS)
-    p.add_argument("--iw-samples", type=int, default=0, metavar="K",
+    p.add_argument("--iw-samples", type=int_in(0, 100_000), default=0, metavar="K",
                    help="importance samples for nll_iw (kinds with a posterior only; 0 skips it)")
-    p.add_argument("--batch-size", type=int, default=500)
-    p.add_argument("--limit", type=int, default=0, metavar="N", help="use only the first N images")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch-size", type=int_in(1, 100_000), default=500)
+    p.add_argument("--limit", type=int_in(0, MAX_INDEX), default=0, metavar="N", help="use only the first N images")
+    p.add_argument("--seed", type=seed_type(), default=0)
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 

@@ -5,6 +5,7 @@ from ..core.data.base import SPLITS
 from .common import add_run_arg, load_run
 from .data_args import add_data_args
 from .run_views import add_output_args, encode_run, pick, write_output
+from .numbers import MAX_FRAMES, MAX_INDEX, int_in
 
 
 def add_parser(sub) -> None:
@@ -13,10 +14,11 @@ def add_parser(sub) -> None:
                                    "straight (or, with --slerp, spherical) path between their codes.")
     add_run_arg(p)
     add_data_args(p)
-    p.add_argument("--from", dest="src", type=int, required=True, metavar="I", help="start image index")
-    p.add_argument("--to", dest="dst", type=int, required=True, metavar="J", help="end image index")
+    p.add_argument("--from", dest="src", type=int_in(0, MAX_INDEX), required=True, metavar="I", help="start image index")
+    p.add_argument("--to", dest="dst", type=int_in(0, MAX_INDEX), required=True, metavar="J", help="end image index")
     p.add_argument("--split", default="test", choices=SPLITS)
-    p.add_argument("--steps", type=int, default=16)
+    p.add_argument("--steps", type=int_in(2, MAX_FRAMES), default=16,
+                   help=f"frames on the path (2 to {MAX_FRAMES}; default 16)")
     p.add_argument("--slerp", action="store_true", help="spherical instead of linear interpolation")
     add_output_args(p)
     p.set_defaults(func=run)

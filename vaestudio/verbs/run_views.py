@@ -7,6 +7,7 @@ from __future__ import annotations
 from ..core.data.base import SPLITS
 from .common import TerminalProgress, add_run_arg, load_run, open_run_dataset
 from .data_args import add_data_args
+from .numbers import MAX_SCALE, float_in, int_in
 
 
 def encode_run(args, ckpt, split: str, batch_size: int = 4096, flag: str = "--split"):
@@ -43,10 +44,10 @@ def add_view_parser(sub, name: str, help: str, description: str):
     add_run_arg(p)
     add_data_args(p)
     g = p.add_mutually_exclusive_group()
-    g.add_argument("--dims", type=int, nargs=2, metavar=("I", "J"),
+    g.add_argument("--dims", type=int_in(0, 1023), nargs=2, metavar=("I", "J"),
                    help="the latent coordinates to view (default 0 1); the others are held at the centre")
     g.add_argument("--pca", action="store_true", help="view the plane of the two principal components")
-    p.add_argument("--coverage", type=float, default=0.99,
+    p.add_argument("--coverage", type=float_in(0, 1, lo_open=True), default=0.99,
                    help="fraction of the encodings inside the circle (default 0.99)")
     p.add_argument("--split", default="validation", choices=SPLITS,
                    help="the split whose encodings set the circle (default validation)")
@@ -67,9 +68,9 @@ def add_output_args(p) -> None:
     """--out (GIF, MP4 or PNG strip), --fps, --scale and --no-loop."""
     p.add_argument("--out", required=True, metavar="FILE.gif|.mp4|.png",
                    help="an animated GIF, an MP4 video, or a PNG strip (by suffix)")
-    p.add_argument("--fps", type=float, default=8.0, help="frames per second (default 8)")
-    p.add_argument("--scale", type=int, default=0,
-                   help="enlarge each image this many times (default: to at least 96 pixels)")
+    p.add_argument("--fps", type=float_in(0.1, 100), default=8.0, help="frames per second (default 8)")
+    p.add_argument("--scale", type=int_in(0, MAX_SCALE), default=0,
+                   help=f"enlarge each image this many times, up to {MAX_SCALE} (default: to at least 96 pixels)")
     p.add_argument("--no-loop", action="store_true", help="GIF: play once instead of looping")
 
 

@@ -7,6 +7,7 @@ import tempfile
 import time
 
 from .data_args import add_data_args, parse_data_options
+from .numbers import float_in, int_in
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -26,11 +27,11 @@ def add_parser(sub) -> None:
                                    "model and save a PNG of the whole window. Uses throwaway settings.")
     p.add_argument("--out", required=True, metavar="PNG", help="where to write the picture")
     add_data_args(p)
-    p.add_argument("--epochs", type=int, default=2, help="epochs to train before the picture (default 2)")
+    p.add_argument("--epochs", type=int_in(1, 1000), default=2, help="epochs to train before the picture (default 2)")
     p.add_argument("--size", type=_size, default=(1280, 800), metavar="WxH", help="window size (default 1280x800)")
-    p.add_argument("--hidden", type=int, nargs="+", default=[128], metavar="H",
+    p.add_argument("--hidden", type=int_in(1, 4096), nargs="+", default=[128], metavar="H",
                    help="MLP hidden sizes of the small model (default 128)")
-    p.add_argument("--timeout", type=float, default=600, metavar="S", help="give up after S seconds (default 600)")
+    p.add_argument("--timeout", type=float_in(0, 86_400, lo_open=True), default=600, metavar="S", help="give up after S seconds (default 600)")
     p.set_defaults(func=run)
 
 

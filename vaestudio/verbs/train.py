@@ -3,6 +3,11 @@
 `--epochs` is the total the run trains to, new or resumed. `--resume` takes every setting from
 the run; a flag that contradicts the run is refused, except `--lr`, which is applied to the
 optimiser and recorded in the history.
+
+The run folder is made and proved writable first, then locked (RUN/.vaestudio-lock holds the
+PID) for as long as training runs, so a second `train` on it is refused before anything loads.
+RUN/metrics.json is rewritten with every write of RUN/model.pt, "running" until the process
+ends: after a kill it never claims more (or a different status) than model.pt holds.
 """
 from __future__ import annotations
 
@@ -10,9 +15,10 @@ import json
 import signal
 from pathlib import Path
 
-from ..core.config import ARCHS, DEVICES, LIKELIHOODS, ModelConfig, TrainConfig, kind_options
+from ..core.config import ARCHS, DEVICES, LIKELIHOODS, MAX_BATCH, MAX_EPOCHS, ModelConfig, TrainConfig, kind_options
 from ..core.kinds import DEFAULT_KIND, get_kind, kind_names
 from .common import TerminalProgress, add_data_args
+from .numbers import float_in, int_in, seed_type
 
 # Model settings: flag dest -> (config field, default for a new run)
 MODEL_FLAGS = {"arch": ("arch", "mlp"), "latent_dim": ("latent_dim", 2), "hidden": ("hidden", (400,)),
@@ -31,6 +37,16 @@ def _kind_option_flags() -> dict:
     return found
 
 
+def _bounded(typ, meta: dict):
+    """The bounded argparse type of a kind's own setting, from its `option(lo=, hi=)`."""
+    if typ is bool:
+        return typ
+    lo, hi = meta.get("lo"), meta.get("hi")
+    if typ is int:
+        return int_in(-(2**31) if lo is None else lo, 2**31 if hi is None else hi)
+    return float_in(-1e9 if lo is None else lo, 1e9 if hi is None else hi)
+
+
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a model headless",
                        description="Train a model of any kind. Writes RUN/model.pt after every epoch and when "
@@ -42,28 +58,30 @@ def add_parser(sub) -> None:
                    help=f"model kind: {', '.join(f'{k} ({get_kind(k).title})' for k in kind_names())} "
                         f"(default {DEFAULT_KIND})")
     m.add_argument("--arch", choices=ARCHS, default=None, help="backbone (default mlp)")
-    m.add_argument("--latent-dim", type=int, default=None, metavar="D", help="latent dimension (default 2)")
-    m.add_argument("--hidden", type=int, nargs="+", default=None, metavar="H",
+    m.add_argument("--latent-dim", type=int_in(1, 1024), default=None, metavar="D",
+                   help="latent dimension (default 2)")
+    m.add_argument("--hidden", type=int_in(1, 65_536), nargs="+", default=None, metavar="H",
                    help="MLP hidden sizes, encoder order (default 400)")
-    m.add_argument("--conv-width", type=int, default=None, metavar="C",
+    m.add_argument("--conv-width", type=int_in(1, 512), default=None, metavar="C",
                    help="channels of the first conv layer, doubling per layer (default 32)")
     m.add_argument("--likelihood", choices=LIKELIHOODS, default=None,
                    help="pixel likelihood (default: bernoulli for grey images, gaussian for colour)")
-    m.add_argument("--sigma", type=float, default=None,
+    m.add_argument("--sigma", type=float_in(0, 10), default=None,
                    help="pixel std of the Gaussian likelihood; 0 learns it (default 0.1)")
     for dest, (_name, kinds, meta, typ, flag) in _kind_option_flags().items():
         where = ", ".join(kinds)
-        m.add_argument(flag, dest=dest, type=typ, default=None,
+        m.add_argument(flag, dest=dest, type=_bounded(typ, meta), default=None,
                        help=f"{meta['help'] or meta['label']} ({where} only; default {next(iter(kinds.values()))})")
     t = p.add_argument_group("training")
-    t.add_argument("--epochs", type=int, default=None,
+    t.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None,
                    help="the total number of epochs the run trains to (default 10; with --resume: the run's own)")
-    t.add_argument("--batch-size", type=int, default=None, help="default 128 (with --resume: the run's own)")
-    t.add_argument("--lr", type=float, default=None,
+    t.add_argument("--batch-size", type=int_in(1, MAX_BATCH), default=None,
+                   help="default 128 (with --resume: the run's own)")
+    t.add_argument("--lr", type=float_in(0, 10, lo_open=True), default=None,
                    help="Adam learning rate (default 1e-3); with --resume it changes the run's rate from here on")
-    t.add_argument("--seed", type=int, default=None, help="default 0 (with --resume: the run's own)")
+    t.add_argument("--seed", type=seed_type(), default=None, help="default 0 (with --resume: the run's own)")
     t.add_argument("--device", choices=DEVICES, default="auto")
-    t.add_argument("--threads", type=int, default=0, help="CPU threads for torch (default: torch's choice)")
+    t.add_argument("--threads", type=int_in(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in RUN_DIR from where it stopped (mid-epoch too) up to its target, "
@@ -137,16 +155,12 @@ def check_resume_flags(args, run) -> list[str]:
 
 
 def run(args) -> int:
-    import dataclasses
-
     import torch
 
     from ..core.checkpoint import CHECKPOINT_NAME
-    from ..core.device import describe_device
     from ..core.errors import ConfigError
-    from ..core.run import DatasetSwitchError, Run
-    from ..core.training import Trainer
-    from .data_args import dataset_from_args
+    from ..core.run import Run
+    from ..core.run_lock import RunLock, prepare_run_folder
 
     if args.threads < 0 or args.threads > 4096:
         raise ConfigError(f"--threads must be between 0 (torch's choice) and 4096, not {args.threads}")
@@ -156,6 +170,25 @@ def run(args) -> int:
         raise ConfigError("--switch-dataset goes with --resume (a new run starts on whatever data set it is given)")
     out = Path(args.out)
     ckpt_path = out / CHECKPOINT_NAME
+    if args.resume and not ckpt_path.is_file():
+        Run.load(ckpt_path)  # its one-line error: no such file, or not a run folder
+    # A folder this process can write and holds alone, before a data set opens or an epoch trains:
+    # a second `train` on it is refused naming the PID that holds it (a killed one's lock is taken over).
+    created = prepare_run_folder(out)
+    with RunLock(out, remove_if_empty=created):
+        return _train_locked(args, out, ckpt_path)
+
+
+def _train_locked(args, out: Path, ckpt_path: Path) -> int:
+    import dataclasses
+
+    from ..core.device import describe_device
+    from ..core.errors import ConfigError
+    from ..core.paths import atomic_write_bytes
+    from ..core.run import DatasetSwitchError, Run
+    from ..core.training import Trainer
+    from .data_args import dataset_from_args
+
     progress = TerminalProgress()
     bar = lambda d, t, msg: progress.bar(d, t, msg)  # noqa: E731
     if args.resume:
@@ -183,6 +216,27 @@ def run(args) -> int:
         run_.use_dataset(dataset)
     mcfg, tcfg = run_.model_config, run_.train_config
 
+    def write_metrics(status: str, message: str = "", samples_per_s: float = 0.0) -> None:
+        """RUN/metrics.json from the run as model.pt now holds it, rewritten after every write of
+        model.pt. It says "running" until this process ends; after a kill it stays "running",
+        one epoch behind model.pt at worst, and model.pt (what `info` reads) is the truth."""
+        metrics = {
+            "status": status,
+            "message": message,
+            "epochs": run_.info()["epochs_done"],
+            "target_epochs": run_.target_epochs,
+            "samples_per_s": samples_per_s,
+            "device": str(trainer.device),
+            "kind": mcfg.kind,
+            "loss_terms": run_.kind.term_names(),
+            "model": mcfg.to_dict(),
+            "train": run_.train_config.to_dict(),
+            "datasets": run_.datasets(),
+            "dataset": dataset.spec.to_dict(),
+            "history": run_.history,
+        }
+        atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+
     def on_event(ev):
         if ev.kind == "step":
             progress.bar(ev.step, ev.steps_per_epoch,
@@ -194,8 +248,12 @@ def run(args) -> int:
         progress.line(f"epoch {ev.epoch}/{ev.epochs}  loss {r['train_loss']:.2f} ({parts}){val}  "
                       f"{r['samples_per_s']:,.0f} img/s  {r['seconds']:.1f}s")
         run_.save(ckpt_path)
+        write_metrics("running", samples_per_s=r["samples_per_s"])
 
     trainer = Trainer(run_, dataset, [on_event])
+    for note in trainer.notes:
+        progress.line(note)
+    write_metrics("running")  # an earlier "finished" must not outlive a kill of this process
     progress.line(f"training {mcfg.kind.upper()} ({mcfg.arch}, latent {mcfg.latent_dim}) on {dataset.name} "
                   f"{tuple(dataset.image_shape)}, {len(dataset.train):,} images, from epoch "
                   f"{run_.epochs_done:g} to {tcfg.epochs}, on {describe_device(trainer.device)}")
@@ -205,23 +263,7 @@ def run(args) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
     run_.save(ckpt_path)  # exactly where it stands: an epoch end, or the step it stopped after
-    metrics = {
-        "status": result.status,
-        "message": result.message,
-        "epochs": run_.info()["epochs_done"],
-        "target_epochs": run_.target_epochs,
-        "samples_per_s": result.samples_per_s,
-        "device": str(trainer.device),
-        "kind": mcfg.kind,
-        "loss_terms": run_.kind.term_names(),
-        "model": mcfg.to_dict(),
-        "train": run_.train_config.to_dict(),
-        "datasets": run_.datasets(),
-        "dataset": dataset.spec.to_dict(),
-        "history": run_.history,
-    }
-    from ..core.paths import atomic_write_bytes
-    atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+    write_metrics(result.status, result.message, result.samples_per_s)
     if result.status == "diverged":
         progress.line(f"vaestudio train: {result.message}")
         return 3

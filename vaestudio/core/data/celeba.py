@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 import numpy as np
 
 from ..errors import DataError, DataNotFoundError
 from .attributes import HAIR_LABELS, hair_labels
 from .base import CancelFn, DatasetSpec, ImageDataset, ProgressFn, contiguous_splits, split_counts
-from .cache import cache_key, file_stamp, load_cached
+from .cache import cache_key, file_stamp, folder_fingerprint, load_cached
 from .images import convert_images
+from .limits import MAX_IMAGES, MAX_SIDE, MAX_TEXT_LINE
 
 IMAGES_DIR = "img_align_celeba"
 ATTR_FILE = "list_attr_celeba.txt"
 PARTITION_FILE = "list_eval_partition.txt"
 CONVERSION_VERSION = 1
+CACHED_KEYS = ("attributes", "attribute_names", "split_counts", "official_split", "files")
 CROP = (15 / 178, 40 / 218, 163 / 178, 188 / 218)  # the 148x148 box at (15, 40) of 178x218
 
 
@@ -35,56 +37,107 @@ def celeba_crop(width: int, height: int) -> tuple[float, float, float, float]:
     return CROP
 
 
-def _lines(path: Path) -> list[str]:
+def _lines(path: Path) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line, read one at a time; a line longer than MAX_TEXT_LINE
+    characters is refused, so no single line can cost more than that."""
     try:
         with open(path, encoding="utf-8", errors="replace") as f:
-            return f.read().splitlines()
+            number = 0
+            while True:
+                line = f.readline(MAX_TEXT_LINE + 1)
+                if not line:
+                    return
+                number += 1
+                if len(line) > MAX_TEXT_LINE:
+                    raise DataError(path, f"line {number} is longer than {MAX_TEXT_LINE:,} characters; "
+                                          f"not a CelebA list file")
+                yield number, line
     except OSError as e:
         raise DataError(path, f"cannot read the file ({e.strerror or e})") from None
 
 
+_VALUE_CODES = {"1": 1, "-1": 0}  # attribute value as written -> stored 0/1
+
+
+def _attribute_codes(fields: list[str], names: list[str], number: int, path: Path) -> list[int]:
+    """0/1 codes of one row's values, each checked to be 1 or -1."""
+    codes = [_VALUE_CODES.get(v) for v in fields]
+    if None in codes:
+        for j, (v, code) in enumerate(zip(fields, codes)):
+            if code is not None:
+                continue
+            try:
+                value = int(v)
+            except ValueError:
+                raise DataError(path, f"line {number}: values must be 1 or -1, found {v[:20]!r} for "
+                                      f"{names[j]}") from None
+            if value not in (1, -1):
+                raise DataError(path, f"line {number}: value {v[:20]} for {names[j]} is not 1 or -1")
+            codes[j] = int(value == 1)  # "+1", "01": unusual spellings of 1 and -1
+    return codes
+
+
 def parse_attributes(path: Path) -> tuple[list[str], list[str], np.ndarray]:
-    """(attribute names, image file names, values (N, A) as 0/1) from list_attr_celeba.txt."""
-    lines = [ln for ln in _lines(path) if ln.strip()]
-    if len(lines) < 2:
+    """(attribute names, image file names, values (N, A) as 0/1) from list_attr_celeba.txt.
+
+    Read line by line; the declared count and the names are bounded, every row is checked
+    (a plain file name listed once, exactly one 1 or -1 per attribute) as it is read, and
+    memory grows only with the rows really present."""
+    lines = ((number, line) for number, line in _lines(path) if line.strip())
+    head = [next(lines, None), next(lines, None)]
+    if head[1] is None:
         raise DataError(path, "too short: expected a count line, a line of attribute names, then one "
                               "line per image")
+    (_, first), (_, second) = head
     try:
-        count = int(lines[0].strip())
+        count = int(first.strip())
     except ValueError:
-        raise DataError(path, f"line 1 should be the number of images, found {lines[0][:40]!r}") from None
-    names = lines[1].split()
-    rows = lines[2:]
-    if len(rows) != count:
-        raise DataError(path, f"line 1 says {count:,} images but {len(rows):,} image lines follow")
-    files, values = [], np.empty((count, len(names)), dtype=np.int8)
-    for i, line in enumerate(rows):
+        raise DataError(path, f"line 1 should be the number of images, found {first.strip()[:40]!r}") from None
+    if not 0 <= count <= MAX_IMAGES:
+        raise DataError(path, f"line 1 says {count:,} images; it must be between 0 and {MAX_IMAGES:,}")
+    names = second.split()
+    if not names or len(names) > MAX_SIDE:
+        raise DataError(path, f"line 2 should name the attributes (1 to {MAX_SIDE:,}), found {len(names):,}")
+    if len(set(names)) != len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise DataError(path, f"line 2 names the attribute {twice!r} twice")
+    files: list[str] = []
+    seen: set[str] = set()
+    values = bytearray()
+    for number, line in lines:
+        if len(files) == count:
+            raise DataError(path, f"line 1 says {count:,} images but more image lines follow "
+                                  f"(line {number} is one too many)")
         fields = line.split()
         if len(fields) != len(names) + 1:
-            raise DataError(path, f"line {i + 3}: expected a file name and {len(names)} values, "
+            raise DataError(path, f"line {number}: expected a file name and {len(names)} values, "
                                   f"found {len(fields) - 1} values")
-        files.append(fields[0])
-        try:
-            values[i] = [int(v) for v in fields[1:]]
-        except ValueError:
-            raise DataError(path, f"line {i + 3}: values must be 1 or -1") from None
-    bad = np.argwhere((values != 1) & (values != -1))
-    if len(bad):
-        r, c = bad[0]
-        raise DataError(path, f"line {r + 3}: value {values[r, c]} for {names[c]} is not 1 or -1")
-    return names, files, (values == 1).astype(np.uint8)
+        name = fields[0]
+        if "/" in name or "\\" in name or name in (".", ".."):
+            raise DataError(path, f"line {number}: {name[:60]!r} is not a file name in {IMAGES_DIR}/")
+        if name in seen:  # each listed image is converted and cached: a repeat would multiply that
+            raise DataError(path, f"line {number}: {name[:60]} is listed a second time")
+        seen.add(name)
+        values.extend(_attribute_codes(fields[1:], names, number, path))
+        files.append(name)
+    if len(files) != count:
+        raise DataError(path, f"line 1 says {count:,} images but {len(files):,} image lines follow")
+    return names, files, np.frombuffer(values, dtype=np.uint8).reshape(count, len(names))
 
 
 def parse_partition(path: Path, files: list[str]) -> np.ndarray:
-    """Partition (0 train, 1 validation, 2 test) of each of `files` from list_eval_partition.txt."""
+    """Partition (0 train, 1 validation, 2 test) of each of `files` from list_eval_partition.txt
+    (read line by line; only the listed files' entries are kept)."""
+    wanted = set(files)
     part: dict[str, int] = {}
-    for i, line in enumerate(_lines(path)):
+    for number, line in _lines(path):
         fields = line.split()
         if not fields:
             continue
         if len(fields) != 2 or fields[1] not in ("0", "1", "2"):
-            raise DataError(path, f"line {i + 1}: expected 'file name' and 0, 1 or 2, found {line.strip()[:60]!r}")
-        part[fields[0]] = int(fields[1])
+            raise DataError(path, f"line {number}: expected 'file name' and 0, 1 or 2, found {line.strip()[:60]!r}")
+        if fields[0] in wanted:
+            part[fields[0]] = int(fields[1])
     missing = [f for f in files if f not in part]
     if missing:
         raise DataError(path, f"has no partition for {len(missing):,} listed images (first: {missing[0]})")
@@ -104,24 +157,20 @@ def find_celeba(root: Path) -> Path:
                                   f"and optionally {PARTITION_FILE} in this folder (or in celeba/ inside it)")
 
 
-def _image_dir_stamp(images: Path) -> tuple:
-    st = os.stat(images)
-    return (st.st_mtime_ns, sum(1 for _ in os.scandir(images)))
-
-
 def open_celeba(root: Path, size: int = 64, *, progress: Optional[ProgressFn] = None,
                 cancel: Optional[CancelFn] = None) -> ImageDataset:
     folder = find_celeba(root)
     images_dir, attr_path, part_path = folder / IMAGES_DIR, folder / ATTR_FILE, folder / PARTITION_FILE
-    key = cache_key("celeba", CONVERSION_VERSION, str(folder.resolve()), size, file_stamp(attr_path),
-                    file_stamp(part_path), _image_dir_stamp(images_dir))
-    stem = f"celeba-{key}"
+    # One entry per folder and size; the sources' fingerprint (taken before any is read) is checked
+    # on open, so a replaced JPEG or text file rebuilds this entry instead of adding a new one.
+    stem = f"celeba-{cache_key('celeba', CONVERSION_VERSION, str(folder.resolve()), size)}"
+    sources = cache_key(file_stamp(attr_path), file_stamp(part_path), folder_fingerprint(images_dir))
     cached = None
     count = _declared_count(attr_path)
     if count:
-        cached = load_cached(stem, (count, 3, size, size))
+        cached = load_cached(stem, (count, 3, size, size), required=CACHED_KEYS, sources=sources)
     if cached is None:
-        cached = _convert(stem, images_dir, attr_path, part_path, size, progress, cancel)
+        cached = _convert(stem, images_dir, attr_path, part_path, size, progress, cancel, sources)
     images, arrays = cached
     names = [str(n) for n in arrays["attribute_names"]]
     attributes = arrays["attributes"]
@@ -137,14 +186,17 @@ def open_celeba(root: Path, size: int = 64, *, progress: Optional[ProgressFn] = 
 
 
 def _declared_count(attr_path: Path) -> int:
+    """The count on line 1 (0 when unreadable or out of bounds: parse_attributes says why)."""
     try:
         with open(attr_path, encoding="utf-8", errors="replace") as f:
-            return int(f.readline().strip())
+            count = int(f.readline(MAX_TEXT_LINE).strip())
     except (OSError, ValueError):
         return 0
+    return count if 0 <= count <= MAX_IMAGES else 0
 
 
-def _convert(stem, images_dir: Path, attr_path: Path, part_path: Path, size: int, progress, cancel):
+def _convert(stem, images_dir: Path, attr_path: Path, part_path: Path, size: int, progress, cancel,
+             sources: str):
     names, files, attributes = parse_attributes(attr_path)
     if not files:
         raise DataError(attr_path, "lists no images")
@@ -165,5 +217,6 @@ def _convert(stem, images_dir: Path, attr_path: Path, part_path: Path, size: int
              "split_counts": counts.astype(np.int64), "official_split": np.array(official),
              "files": np.array(files)[order]}
     return convert_images(stem, [images_dir / files[i] for i in order], size, False, crop=celeba_crop,
-                          fixed=fixed, message=f"converting {len(files):,} CelebA images",
+                          fixed=fixed, required=CACHED_KEYS, sources=sources,
+                          message=f"converting {len(files):,} CelebA images",
                           progress=progress, cancel=cancel)

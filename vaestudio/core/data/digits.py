@@ -163,7 +163,7 @@ def _generate(seed: int, split: int, n: int, progress, cancel) -> tuple[np.ndarr
 
     which = ("train", "test")[split]
     stem = f"digits-{which}-{cache_key('digits', GENERATOR_VERSION, seed, split, n)}"
-    images, arrays = build_cached(stem, n, (1, SIZE, SIZE), make_chunk, chunk=BLOCK,
+    images, arrays = build_cached(stem, n, (1, SIZE, SIZE), make_chunk, chunk=BLOCK, required=("labels",),
                                   message=f"drawing {n:,} {which} digits", progress=progress, cancel=cancel)
     return images, arrays["labels"]
 

@@ -38,7 +38,7 @@ def open_faces(seed: int = 0, n: int = 20000, *, progress: Optional[ProgressFn] 
         return images[:hi - lo], {"attributes": attributes[:hi - lo]}
 
     stem = f"faces-{cache_key('faces', GENERATOR_VERSION, seed, n)}"
-    images, arrays = build_cached(stem, n, (3, SIZE, SIZE), make_chunk, chunk=BLOCK,
+    images, arrays = build_cached(stem, n, (3, SIZE, SIZE), make_chunk, chunk=BLOCK, required=("attributes",),
                                   message=f"drawing {n:,} faces", progress=progress, cancel=cancel)
     attributes = arrays["attributes"]
     labels = hair_labels(attributes, FACE_ATTRIBUTES)

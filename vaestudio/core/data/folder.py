@@ -18,7 +18,7 @@ import numpy as np
 
 from ..errors import DataError, DataNotFoundError
 from .base import CancelFn, DatasetSpec, ImageDataset, ProgressFn, contiguous_splits, split_counts
-from .cache import cache_key, file_stamp
+from .cache import cache_key, files_fingerprint
 from .images import IMAGE_EXTENSIONS, convert_images
 
 CONVERSION_VERSION = 1
@@ -64,9 +64,11 @@ def open_folder(root: Path, size: int = 64, grey: bool = False, *, progress: Opt
     order = np.random.default_rng(0).permutation(len(paths))
     paths = [paths[i] for i in order]
     labels = None if labels is None else labels[order]
-    stamps = [(str(p.relative_to(root)), file_stamp(p)) for p in paths]
-    stem = f"folder-{cache_key('folder', CONVERSION_VERSION, str(root.resolve()), size, grey, stamps)}"
-    images, _ = convert_images(stem, paths, size, grey, message=f"reading {len(paths):,} images",
+    # One entry per folder and options; the files' names, sizes and times are checked on open.
+    stem = f"folder-{cache_key('folder', CONVERSION_VERSION, str(root.resolve()), size, grey)}"
+    sources = files_fingerprint((str(p.relative_to(root)), p) for p in paths)
+    images, _ = convert_images(stem, paths, size, grey, sources=sources,
+                               message=f"reading {len(paths):,} images",
                                progress=progress, cancel=cancel)
     train, validation, test = contiguous_splits(images, labels, None, split_counts(len(paths)))
     kind = "grey" if grey else "RGB"

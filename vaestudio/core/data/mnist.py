@@ -20,6 +20,7 @@ from .base import (AUTO_VALIDATION, DatasetSpec, ImageDataset, Split, Validation
                    train_test_dataset)
 from .download import download_with_torchvision
 from .idx import read_idx
+from .limits import check_labels
 
 EMNIST_SPLITS = ("balanced", "digits")
 
@@ -81,17 +82,18 @@ def _find(root: Path, family: IdxFamily, names: dict[str, str]) -> dict[str, Pat
 
 
 def _read_pair(images_path: Path, labels_path: Path, n_classes: int, transpose: bool) -> Split:
-    images = read_idx(images_path, ndim=3)
+    # Images must be uint8 (0-255) as the format defines them: other value types (int8 wraps
+    # bright pixels negative) would train on garbage without a word.
+    images = read_idx(images_path, ndim=3, dtype=np.uint8)
     labels = read_idx(labels_path, ndim=1)
     if len(labels) != len(images):
         raise DataError(labels_path, f"holds {len(labels):,} labels but {images_path.name} holds "
                                      f"{len(images):,} images")
-    if len(labels) and int(labels.max()) >= n_classes:
-        raise DataError(labels_path, f"label {int(labels.max())} is out of range 0-{n_classes - 1}")
+    labels = check_labels(labels_path, labels, n_classes=n_classes, what="labels")
     images = images[:, None]
     if transpose:  # EMNIST stores images column by column
         images = np.ascontiguousarray(images.transpose(0, 1, 3, 2))
-    return Split(images, labels.astype(np.int64))
+    return Split(images, labels)
 
 
 def open_idx_family(name: str, root: Path, *, split: str = "balanced",

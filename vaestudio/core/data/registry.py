@@ -5,7 +5,7 @@
 same data: `open_dataset(ds.spec)`. Options per data set (defaults in `DatasetInfo.options`):
 digits `seed`, `n_train`, `n_test`; faces `seed`, `n`; emnist `split` (balanced | digits);
 celeba `size`; folder `size`, `grey`. Option values may be strings (from the command line);
-they are converted to the default's type.
+they are converted to the default's type, and numeric ones must lie within OPTION_BOUNDS.
 
 The data sets shipped as train and test files -- digits (its n_train images), mnist,
 fashion-mnist, kmnist, emnist and cifar10 -- also take `validation`: how many images at the end
@@ -141,9 +141,26 @@ def dataset_info(name: str) -> DatasetInfo:
     return _REGISTRY[name][0]
 
 
+# Every numeric option's allowed range, checked by resolve_options wherever the value comes from
+# (the command line, a checkpoint's saved spec, the window): an option sizes what is generated,
+# converted and cached, so an unbounded one could ask for terabytes.
+OPTION_BOUNDS: dict[str, tuple[int, int]] = {
+    "seed": (0, 2**32 - 1),
+    "n_train": (10, 1_000_000),  # digits: 784 bytes each, so at most ~0.8 GB cached
+    "n_test": (10, 1_000_000),
+    "n": (10, 200_000),  # faces: 12 KiB each, so at most ~2.5 GB cached
+    "size": (4, 1024),  # celeba, folder: image side in pixels
+}
+
 # Options whose values are not simply the default's type: key -> parser(value, data set name),
 # which raises a DataError naming the option.
 _PARSERS: dict[str, Callable[[Any, str], Any]] = {"validation": parse_validation}
+
+# Every numeric option must have bounds: checked once here, so a new option cannot forget them.
+for _info, _ in _REGISTRY.values():
+    for _key, _default in _info.options.items():
+        if isinstance(_default, (int, float)) and not isinstance(_default, bool) and _key not in _PARSERS:
+            assert _key in OPTION_BOUNDS, f"option {_key} of {_info.name} has no entry in OPTION_BOUNDS"
 
 
 def _coerce(name: str, key: str, value: Any, default: Any) -> Any:
@@ -177,10 +194,22 @@ def resolve_options(name: str, options: dict) -> dict:
         allowed = ", ".join(defaults) or "none"
         raise DataError(None, f"unknown option {', '.join(sorted(unknown))} for {name} (options: {allowed})")
     resolved = {k: _coerce(name, k, options.get(k, v), v) for k, v in defaults.items()}
-    for k in ("n", "n_train", "n_test"):
-        if k in resolved and resolved[k] < 10:
-            raise DataError(None, f"option {k} of {name} must be at least 10, not {resolved[k]}")
+    for k, value in resolved.items():
+        if k in OPTION_BOUNDS and not isinstance(value, bool):
+            _check_bounds(name, k, value)
     return resolved
+
+
+def _check_bounds(name: str, key: str, value: int) -> None:
+    lo, hi = OPTION_BOUNDS[key]
+    if not lo <= value <= hi:
+        side = f"at least {_n(lo)}" if value < lo else f"at most {_n(hi)}"
+        raise DataError(None, f"option {key} of {name} must be {side}, not {_n(value)} "
+                              f"({key} must be between {_n(lo)} and {_n(hi)})")
+
+
+def _n(value: int) -> str:
+    return f"{value:,}" if abs(value) >= 10_000 else str(value)
 
 
 def _resolve_root(info: DatasetInfo, root: Union[str, Path, None]) -> Optional[Path]:

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QMenu, QWidget
 from ...core.animation import save_frames
 from ...core.errors import Cancelled
 from ...core.latent import decode_batch
-from ...core.render import auto_scale, image_grid, save_png, scatter_plot
+from ...core.render import auto_scale, image_grid, save_image, scatter_plot
 from .. import dialogs
 from ..progress_task import ProgressTask
 from . import export_dialog
@@ -108,7 +108,7 @@ class ExportController(QObject):
 
         def work(progress, cancel):
             progress(0, 0, "Drawing the scatter...")
-            save_png(scatter_plot(points, labels, names, circles=[circle], polygons=polygons, axis_labels=axes), path)
+            save_image(scatter_plot(points, labels, names, circles=[circle], polygons=polygons, axis_labels=axes), path)
             return path, None
         return self._run("Exporting the latent scatter", work)
 
@@ -165,7 +165,7 @@ class ExportController(QObject):
         def work(progress, cancel):
             images = decode_chunks(model, z, progress, cancel)
             progress(0, 0, "Writing the PNG...")
-            save_png(image_grid(images, ncols=ncols or len(images), labels=labels, scale=scale, padding=1), path)
+            save_image(image_grid(images, ncols=ncols or len(images), labels=labels, scale=scale, padding=1), path)
             return path, None
         return self._run(title, work)
 
