@@ -454,3 +454,22 @@ def test_layout_and_recent_files_persist(qtbot, state_dir, answers, tmp_path):
     assert second.dockWidgetArea(second.training_dock) == Qt.DockWidgetArea.LeftDockWidgetArea
     second._fill_recent_menu()
     assert any("a.pt" in a.text() for a in second.recent_menu.actions())
+
+
+def test_opening_a_diverged_run_is_refused_in_a_dialog_and_keeps_the_current_model(qtbot, window, answers,
+                                                                                     tmp_path):
+    """A checkpoint whose weights are NaN would decode black pictures in every view."""
+    import torch
+
+    from vaestudio.core.kinds import make_model_config
+    from vaestudio.core.run import Run
+    from vaestudio.core.config import TrainConfig
+
+    run = Run.new(make_model_config(kind="vae", hidden=(8,)), TrainConfig(epochs=1))
+    with torch.no_grad():
+        next(run.model.parameters()).fill_(float("nan"))
+    path = run.save(tmp_path / "diverged.pt")
+    answers["open_path"] = str(path)
+    window.open_model_action.trigger()
+    assert window.session.run is None
+    assert "diverged.pt" in window.last_error and "NaN" in window.last_error

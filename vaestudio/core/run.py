@@ -115,6 +115,19 @@ class Run:
         from .checkpoint import read_run
         return read_run(path, device)
 
+    def require_finite(self) -> "Run":
+        """The run itself, or a clear error when its weights hold NaN or infinities: a diverged
+        model decodes black or garbage pictures, which no view or verb should hand out."""
+        from .errors import CheckpointError
+
+        bad = [name for name, t in self.model.state_dict().items()
+               if t.is_floating_point() and not bool(torch.isfinite(t).all())]
+        if bad:
+            more = f" and {len(bad) - 1} more" if len(bad) > 1 else ""
+            raise CheckpointError(self.path, f"its weights hold NaN or infinite values ({bad[0]}{more}): the "
+                                             f"training that wrote it diverged; use an earlier checkpoint")
+        return self
+
     def save(self, path: str | os.PathLike) -> Path:
         """Write the run atomically (a run folder means FOLDER/model.pt); remembers the path."""
         from .checkpoint import write_run

@@ -44,7 +44,7 @@ class ModelFilesMixin:
         if not self._confirm_discard("opening another model"):
             return False
         try:
-            run = Run.load(path)
+            run = Run.load(path).require_finite()
         except VaeStudioError as e:
             if not from_autosave:
                 self.settings.remove_recent_model(path)

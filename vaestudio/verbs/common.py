@@ -20,21 +20,10 @@ def add_run_arg(parser: argparse.ArgumentParser) -> None:
 
 
 def load_run(args) -> Run:
-    """The run RUN names, refused when its weights are not finite (a diverged model decodes
-    black or garbage pictures: never hand those out with exit 0)."""
-    import torch
-
+    """The run RUN names, refused when its weights are not finite (see `Run.require_finite`)."""
     from ..core.device import resolve_device
-    from ..core.errors import CheckpointError
 
-    run = Run.load(args.run, device=resolve_device(getattr(args, "device", "cpu")))
-    bad = [name for name, t in run.model.state_dict().items()
-           if t.is_floating_point() and not bool(torch.isfinite(t).all())]
-    if bad:
-        raise CheckpointError(run.path or args.run, f"its weights hold NaN or infinite values ({bad[0]}"
-                              f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}): the training that wrote "
-                              f"it diverged; resume from an earlier checkpoint or with a lower --lr")
-    return run
+    return Run.load(args.run, device=resolve_device(getattr(args, "device", "cpu"))).require_finite()
 
 
 def open_run_dataset(args, ckpt: Run):
