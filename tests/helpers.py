@@ -107,6 +107,7 @@ def assert_refused(result: Bounded, *names: str) -> str:
     """Exit 2, one line on stderr naming each of `names` (a file or an option), no traceback,
     within the memory and time bounds; returns the line."""
     lines = result.error_lines()
+    print(f"[bounded] peak {result.peak_mb:.0f} MB, {result.seconds:.1f} s: {result.stderr.strip()[:160]}")
     assert result.rc == 2, (result.rc, result.stderr[-2000:])
     assert len(lines) == 1, result.stderr[-2000:]
     assert "Traceback" not in result.stderr

@@ -65,7 +65,7 @@ def labelled_cells(images, labels: Optional[Sequence[str]] = None, scale: int = 
     """One RGB picture per image, each with its caption centred underneath when labels are given."""
     arr = np.asarray(images)
     if arr.ndim == 4:  # refuse an absurd picture before enlarging anything
-        check_picture_size(arr.shape[0] * arr.shape[-1] * scale, arr.shape[-2] * scale)
+        check_pixel_count(arr.shape[0] * arr.shape[-1] * scale * arr.shape[-2] * scale)
     arr = to_uint8_hwc(arr)
     cells = [to_pil(a, scale) for a in arr]
     if labels is None:
@@ -84,10 +84,14 @@ def labelled_cells(images, labels: Optional[Sequence[str]] = None, scale: int = 
     return out
 
 
-def check_picture_size(width: int, height: int) -> None:
-    if width * height > MAX_PICTURE_PIXELS:
-        raise ConfigError(f"the picture would be {width:,} x {height:,} pixels, over the limit of "
+def check_pixel_count(pixels: int) -> None:
+    if pixels > MAX_PICTURE_PIXELS:
+        raise ConfigError(f"the picture would hold {pixels:,} pixels, over the limit of "
                           f"{MAX_PICTURE_PIXELS:,}: use fewer images or a smaller scale")
+
+
+def check_picture_size(width: int, height: int) -> None:
+    check_pixel_count(width * height)
 
 
 def image_grid(images, ncols: Optional[int] = None, labels: Optional[Sequence[str]] = None,
