@@ -26,12 +26,18 @@ def _from_dict(cls, d: dict):
     return cls(**d)
 
 
-def option(default, label: str, help: str = "", flag: str = "", lo=None, hi=None, **kw):
+def option(default, label: str, help: str = "", flag: str = "", lo=None, hi=None, choices=None, **kw):
     """A kind-specific setting with what the CLI and the window need to offer it.
 
-    `flag` is the command-line option (default: --name with dashes), `lo`/`hi` bound it.
+    `flag` is the command-line option (default: --name with dashes), `lo`/`hi` bound a number,
+    `choices` lists the values a text setting may take (a text setting without them is free text,
+    at most `MAX_OPTION_TEXT` characters: e.g. a file path).
     """
-    return field(default=default, metadata={"label": label, "help": help, "flag": flag, "lo": lo, "hi": hi}, **kw)
+    return field(default=default, metadata={"label": label, "help": help, "flag": flag, "lo": lo, "hi": hi,
+                                            "choices": None if choices is None else tuple(choices)}, **kw)
+
+
+MAX_OPTION_TEXT = 4096
 
 
 @dataclass
@@ -71,6 +77,14 @@ class ModelConfig:
             raise ConfigError("the Gaussian sigma must be > 0 (or None to learn it)")
         for f in kind_options(type(self)):
             lo, hi, v = f.metadata["lo"], f.metadata["hi"], getattr(self, f.name)
+            choices = f.metadata.get("choices")
+            if isinstance(f.default, str):
+                if not isinstance(v, str) or len(v) > MAX_OPTION_TEXT:
+                    raise ConfigError(f"{f.metadata['label']} must be text of at most {MAX_OPTION_TEXT} "
+                                      f"characters, not {v!r:.60}")
+                if choices and v not in choices:
+                    raise ConfigError(f"{f.metadata['label']} must be one of {', '.join(choices)}, not {v!r:.60}")
+                continue
             if (lo is not None and v < lo) or (hi is not None and v > hi):
                 raise ConfigError(f"{f.metadata['label']} must be within [{lo}, {hi}], not {v}")
 
@@ -97,6 +111,11 @@ class ModelConfig:
         if n > MAX_PARAMETERS:
             raise ConfigError(f"these settings make a model of about {n:,} parameters, more than the "
                               f"{MAX_PARAMETERS:,} VAE Studio builds")
+
+    def extra_parameters(self) -> int:
+        """Parameters of networks a kind adds to the encoder and decoder (e.g. a discriminator),
+        by arithmetic: `estimate_parameters` counts them."""
+        return 0
 
     def to_dict(self) -> dict:
         d = {"kind": self.kind, **asdict(self)}
@@ -136,7 +155,7 @@ def estimate_parameters(cfg: ModelConfig) -> int:
     with two outputs per latent dimension, as a VAE has), by arithmetic alone."""
     c, h, w = (tuple(cfg.image_shape) + (1, 1, 1))[:3]
     latent, out = cfg.latent_dim, 2 * cfg.latent_dim
-    total = 1  # a learned pixel sigma
+    total = 1 + cfg.extra_parameters()  # a learned pixel sigma, and any networks a kind adds
     if cfg.arch == "conv":
         n = 0  # stride-2 layers, as `models.conv_plan` plans them
         while n < 4 and h % 2 == 0 and w % 2 == 0 and h > 4 and w > 4:
@@ -230,6 +249,26 @@ def presets(have_gpu: bool = False) -> list[Preset]:
                TrainConfig(epochs=10, batch_size=100, lr=1e-3)),
         Preset("CelebA conv VAE, 64x64", f"four 4x4 conv layers from {w} channels, latent 100",
                make_model_config(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
+                                 conv_width=w, likelihood="gaussian", gaussian_sigma=0.1),
+               TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="faces"),
+        Preset("Faces DFC-VAE (conv, 64x64)", "feature-consistent VAE (Hou et al. 2016): a conv net learned on "
+                                              "the faces' attributes first, features + 0.1 x pixels, latent 100",
+               make_model_config(kind="dfc-vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
+                                 conv_width=w, likelihood="gaussian", gaussian_sigma=0.1, feature_net="learned",
+                                 perceptual_weight=1.0, pixel_weight=0.1),
+               TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="faces"),
+        Preset("Digits DFC-VAE (MLP, 2-D)", "feature-consistent VAE: a conv net learned on the digit labels "
+                                            "first, features + 0.1 x pixels, 784-500-250-2",
+               make_model_config(kind="dfc-vae", arch="mlp", latent_dim=2, hidden=(500, 250), feature_net="learned",
+                                 perceptual_weight=1.0, pixel_weight=0.1),
+               TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="digits"),
+        Preset("Digits VAE-GAN (MLP, 2-D)", "VAE/GAN (Larsen et al. 2015): reconstruction in a spectrally "
+                                            "normalised discriminator's features + pixels, GAN loss, 784-500-250-2",
+               make_model_config(kind="vae-gan", arch="mlp", latent_dim=2, hidden=(500, 250)),
+               TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="digits"),
+        Preset("Faces VAE-GAN (conv, 64x64)", f"VAE/GAN (Larsen et al. 2015): four 4x4 conv layers from {w} "
+                                              f"channels in each network, latent 100",
+               make_model_config(kind="vae-gan", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
                                  conv_width=w, likelihood="gaussian", gaussian_sigma=0.1),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="faces"),
     ]

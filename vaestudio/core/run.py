@@ -191,6 +191,7 @@ class Run:
             "loss_terms": kind.term_names(),
             "eval_terms": [t.name for t in kind.eval_terms],
             "capabilities": sorted(kind.capabilities),
+            "facts": {str(k): str(v) for k, v in kind.facts(self).items()},
             "datasets": self.datasets(),
             "train_config": self.train_config.to_dict(),
             "history_entries": len(self.history),
@@ -256,7 +257,8 @@ def describe_info(info: dict) -> str:
         f"{info['kind_title']} ({info['kind']}): {arch}, latent {info['latent_dim']}, images {c}x{h}x{w}, "
         f"{info['parameters']:,} parameters",
         f"likelihood: {m['likelihood']}" + (f" (sigma {m['gaussian_sigma']})" if m["likelihood"] == "gaussian" else "")
-        + "".join(f"; {k} {v}" for k, v in own.items()),
+        + "".join(f"; {k} {v if v != '' else '(default)'}" for k, v in own.items()),
+        *(f"{k}: {v}" for k, v in info.get("facts", {}).items()),
         f"epochs: {info['epochs_done']} of {info['target_epochs']} ({info['status']})",
         f"loss terms: {', '.join(info['loss_terms'])}; evaluated: {', '.join(info['eval_terms'])}",
         f"training: batch {t['batch_size']}, learning rate {t['lr']:g}, seed {t['seed']}, device {t['device']}",

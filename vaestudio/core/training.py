@@ -141,6 +141,9 @@ class Trainer:
         run.model.to(self.device)
         self.module = module or run.model
         self.notes: list[str] = []  # what a person should know before training starts
+        # For the kind's one-off preparation (`ModelKind.prepare`) before the first step:
+        self.prepare_progress: Optional[Callable[[int, int, str], None]] = None
+        self.allow_download = False  # whether it may download what it needs (e.g. `--download`)
         if not _all_finite(run.model.state_dict().values()):
             raise self._damaged("its weights hold NaN or infinite values, so training cannot continue "
                                 "from them; start a new run or resume from an earlier copy")
@@ -149,8 +152,9 @@ class Trainer:
             state = run.optimizer_states.get(name)
             if state:
                 self._load_optimizer(name, opt, state)
+            lr = self.kind.learning_rate(name, run.model_config, run.train_config)
             for group in opt.param_groups:  # the run's settings say which rate applies now
-                group["lr"] = run.train_config.lr
+                group["lr"] = lr
         self.sampler = BatchSampler(len(dataset.train), run.train_config.batch_size, run.train_config.seed,
                                     rank, world_size)
         p = run.progress
@@ -278,6 +282,9 @@ class Trainer:
     def train(self) -> TrainResult:
         run, kind = self.run, self.kind
         tcfg, mcfg = run.train_config, run.model_config
+        if run.progress.epoch < tcfg.epochs:  # the kind's one-off work (a no-op for most, and once done)
+            kind.prepare(run, self.dataset, self.device, self.prepare_progress, cancel=self._cancel.is_set,
+                         download=self.allow_download)
         names = kind.term_names()
         data = self._train_images()
         spe = self.sampler.steps_per_epoch

@@ -22,7 +22,7 @@ from ..core.kinds import get_kind, kind_names, make_model_config
 # How the window names the core's allowed values (the values themselves come from the core).
 _TITLES = {"mlp": "MLP", "conv": "Convolutional", "bernoulli": "Bernoulli (grey images)",
            "gaussian": "Gaussian, σ = 0.1", "auto": "Automatic", "cpu": "CPU", "cuda": "CUDA GPU",
-           "mps": "Apple GPU (MPS)"}
+           "mps": "Apple GPU (MPS)", "learned": "Learned on the data set", "vgg19": "VGG19 (ImageNet weights)"}
 ARCHS = tuple((_TITLES.get(v, v), v) for v in core_config.ARCHS)
 LIKELIHOODS = tuple((_TITLES.get(v, v), v) for v in core_config.LIKELIHOODS)
 DEVICES = tuple((_TITLES.get(v, v), v) for v in core_config.DEVICES)
@@ -66,12 +66,52 @@ def parse_hidden(text: str) -> tuple[int, ...]:
     return sizes
 
 
+class _OptionCombo(QComboBox):
+    """A kind's text setting with `choices`, speaking a spin box's value()/setValue()/valueChanged."""
+
+    valueChanged = Signal(object)
+
+    def __init__(self, choices):
+        super().__init__()
+        for v in choices:
+            self.addItem(_TITLES.get(v, v), v)
+        self.currentIndexChanged.connect(lambda _i: self.valueChanged.emit(self.value()))
+
+    def value(self):
+        return self.currentData()
+
+    def setValue(self, value) -> None:
+        _select(self, value)
+
+
+class _OptionText(QLineEdit):
+    """A kind's free-text setting (e.g. a file path), speaking a spin box's language."""
+
+    valueChanged = Signal(object)
+
+    def __init__(self, text: str):
+        super().__init__(text)
+        self.setMaxLength(core_config.MAX_OPTION_TEXT)
+        self.textChanged.connect(lambda text: self.valueChanged.emit(text))
+
+    def value(self) -> str:
+        return self.text().strip()
+
+    def setValue(self, value) -> None:
+        self.setText(str(value))
+
+
 def _option_widget(f) -> QWidget:
-    """A spin box for a kind's own setting, bounded as its `option(...)` declares."""
+    """A widget for a kind's own setting as its `option(...)` declares it: a bounded spin box for a
+    number, a combo box for text with choices, a line edit for free text."""
     meta = f.metadata
     if isinstance(f.default, bool):
         raise TypeError("boolean kind options need a check box")  # none yet
-    if isinstance(f.default, int):
+    if isinstance(f.default, str):
+        w = _OptionCombo(meta["choices"]) if meta.get("choices") else _OptionText(f.default)
+        w.setObjectName(f"{f.name}Option")
+        w.setValue(f.default)
+    elif isinstance(f.default, int):
         w = _spin(f"{f.name}Option", int(meta["lo"] if meta["lo"] is not None else 0),
                   int(meta["hi"] if meta["hi"] is not None else 1_000_000), int(f.default))
     else:

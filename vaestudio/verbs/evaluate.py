@@ -1,12 +1,20 @@
 """`vaestudio evaluate`: the evaluation terms a run's kind declares, in nats per image, on a split
-(a VAE: -ELBO, reconstruction, KL and optionally the IWAE bound; an autoencoder: reconstruction)."""
+(a VAE: -ELBO, reconstruction, KL and optionally the IWAE bound; an autoencoder: reconstruction),
+and with --quality the blur measures of `core.quality` (sharpness and a LeNet-feature Frechet
+distance)."""
 from __future__ import annotations
 
 import json
+import sys
 
 from ..core.data.base import SPLITS
-from .common import add_data_args, add_run_arg, load_run, open_run_dataset
+from .common import TerminalProgress, add_data_args, add_run_arg, load_run, open_run_dataset
 from .numbers import MAX_INDEX, int_in, seed_type
+
+# The same bounds as core.quality's (not imported here: it pulls in torch before the verb runs).
+DEFAULT_QUALITY_SAMPLES = 2_000
+MIN_QUALITY_SAMPLES = 2
+MAX_QUALITY_SAMPLES = 10_000
 
 
 def add_parser(sub) -> None:
@@ -22,6 +30,17 @@ def add_parser(sub) -> None:
     p.add_argument("--batch-size", type=int_in(1, 100_000), default=500)
     p.add_argument("--limit", type=int_in(0, MAX_INDEX), default=0, metavar="N", help="use only the first N images")
     p.add_argument("--seed", type=seed_type(), default=0)
+    p.add_argument("--quality", action="store_true",
+                   help="also measure blur: sharpness of reconstructions and prior samples (gradient energy "
+                        "relative to real images, 1.0 = as sharp as real) and frechet, the Frechet distance "
+                        "of prior samples to real images in the features of a small classifier trained on "
+                        "the data set's labels (trained once per data set and cached; NOT comparable with "
+                        "Inception FID). See docs/quality.md")
+    p.add_argument("--quality-samples", type=int_in(MIN_QUALITY_SAMPLES, MAX_QUALITY_SAMPLES),
+                   default=DEFAULT_QUALITY_SAMPLES, metavar="N",
+                   help=f"prior samples, and at most this many real images of --split (spread over the "
+                        f"whole split; --limit does not apply), for --quality (default "
+                        f"{DEFAULT_QUALITY_SAMPLES:,}; compare frechet only at equal N)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=run)
 
@@ -37,6 +56,9 @@ def run(args) -> int:
         raise ConfigError(f"--batch-size must be between 1 and 100000, not {args.batch_size}")
     if args.limit < 0:
         raise ConfigError(f"--limit must be >= 0, not {args.limit}")
+    if not MIN_QUALITY_SAMPLES <= args.quality_samples <= MAX_QUALITY_SAMPLES:
+        raise ConfigError(f"--quality-samples must be between {MIN_QUALITY_SAMPLES} and {MAX_QUALITY_SAMPLES}, "
+                          f"not {args.quality_samples}")
     run_ = load_run(args)
     kind = run_.kind
     if args.iw_samples and not kind.has(IW_BOUND):
@@ -49,10 +71,53 @@ def run(args) -> int:
         raise ConfigError(f"the {args.split} split of {ds.name} is empty: choose another --split")
     res = evaluate(run_.model, images, batch_size=args.batch_size, iw_samples=args.iw_samples, seed=args.seed)
     res.update({"split": args.split, "dataset": ds.name, "model": kind.name, "terms": [t.name for t in kind.eval_terms]})
+    quality = _quality(args, run_, ds) if args.quality else None
+    if quality is not None:
+        res.update(quality)
     if args.json:
         print(json.dumps(res))
     else:
         parts = ", ".join(f"{t.title} {res[t.name]:.2f}" for t in kind.eval_terms)
         print(f"{ds.name} {args.split} ({res['n']} images), nats per image: {parts}"
               + (f"; -log p(x) <= {res['nll_iw']:.2f} (K={args.iw_samples})" if "nll_iw" in res else ""))
+        if quality is not None:
+            print(_quality_text(quality))
     return 0
+
+
+def _quality(args, run_, ds) -> dict:
+    """The --quality keys: sharpness {"recon", "prior"}, frechet, and how they were measured."""
+    from ..core import quality
+
+    bar = TerminalProgress()
+    m = quality.measure(run_.model, ds, samples=args.quality_samples, seed=args.seed, split=args.split,
+                        progress=bar.bar)
+    if bar.tty:
+        bar.stream.write("\r\x1b[K")
+        bar.stream.flush()
+    clf = m["classifier"]
+    if clf is not None and clf["trained_now"]:
+        print(f"trained the feature classifier of {ds.name} in {clf['seconds']:.1f} s "
+              f"(cached for later runs: {clf['path']})", file=sys.stderr)
+    out = {"sharpness": {"recon": m["sharpness_recon"], "prior": m["sharpness_prior"]},
+           "frechet": m["frechet"],
+           "quality_samples": {"real": m["n"], "prior": m["n_prior"]}}
+    if m["frechet_note"]:
+        out["frechet_note"] = m["frechet_note"]
+    return out
+
+
+def _quality_text(q: dict) -> str:
+    def num(v) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    s = q["sharpness"]
+    n = q["quality_samples"]
+    line = (f"sharpness (gradient energy / real, 1 = as sharp as real): reconstructions {num(s['recon'])}, "
+            f"prior samples {num(s['prior'])}; ")
+    if q["frechet"] is not None:
+        line += (f"frechet (LeNet features, not Inception FID) {q['frechet']:.3f} "
+                 f"({n['prior']} prior samples vs {n['real']} real images)")
+    else:
+        line += q.get("frechet_note") or "frechet is unavailable"
+    return line

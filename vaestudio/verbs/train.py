@@ -11,11 +11,13 @@ ends: after a kill it never claims more (or a different status) than model.pt ho
 """
 from __future__ import annotations
 
+import argparse
 import json
 import signal
 from pathlib import Path
 
-from ..core.config import ARCHS, DEVICES, LIKELIHOODS, MAX_BATCH, MAX_EPOCHS, ModelConfig, TrainConfig, kind_options
+from ..core.config import (ARCHS, DEVICES, LIKELIHOODS, MAX_BATCH, MAX_EPOCHS, MAX_OPTION_TEXT, ModelConfig,
+                           TrainConfig, kind_options)
 from ..core.kinds import DEFAULT_KIND, get_kind, kind_names
 from .common import TerminalProgress, add_data_args
 from .numbers import float_in, int_in, seed_type
@@ -41,10 +43,21 @@ def _bounded(typ, meta: dict):
     """The bounded argparse type of a kind's own setting, from its `option(lo=, hi=)`."""
     if typ is bool:
         return typ
+    if typ is str:  # text: one of its `choices` (argparse checks those), or free text such as a path
+        return _text(MAX_OPTION_TEXT)
     lo, hi = meta.get("lo"), meta.get("hi")
     if typ is int:
         return int_in(-(2**31) if lo is None else lo, 2**31 if hi is None else hi)
     return float_in(-1e9 if lo is None else lo, 1e9 if hi is None else hi)
+
+
+def _text(limit: int):
+    def text(value: str) -> str:
+        if len(value) > limit:
+            raise argparse.ArgumentTypeError(f"at most {limit} characters, not {len(value)}")
+        return value
+    text.__name__ = "text"
+    return text
 
 
 def add_parser(sub) -> None:
@@ -70,8 +83,12 @@ def add_parser(sub) -> None:
                    help="pixel std of the Gaussian likelihood; 0 learns it (default 0.1)")
     for dest, (_name, kinds, meta, typ, flag) in _kind_option_flags().items():
         where = ", ".join(kinds)
-        m.add_argument(flag, dest=dest, type=_bounded(typ, meta), default=None,
-                       help=f"{meta['help'] or meta['label']} ({where} only; default {next(iter(kinds.values()))})")
+        shown = {k: (repr(v) if typ is str else v) for k, v in kinds.items()}
+        default = (next(iter(shown.values())) if len(set(shown.values())) == 1
+                   else ", ".join(f"{v} for {k}" for k, v in shown.items()))
+        m.add_argument(flag, dest=dest, type=_bounded(typ, meta), default=None, choices=meta.get("choices"),
+                       metavar=None if meta.get("choices") else ("TEXT" if typ is str else None),
+                       help=f"{meta['help'] or meta['label']} ({where} only; default {default})")
     t = p.add_argument_group("training")
     t.add_argument("--epochs", type=int_in(1, MAX_EPOCHS), default=None,
                    help="the total number of epochs the run trains to (default 10; with --resume: the run's own)")
@@ -251,6 +268,8 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
         write_metrics("running", samples_per_s=r["samples_per_s"])
 
     trainer = Trainer(run_, dataset, [on_event])
+    trainer.prepare_progress = bar  # a kind's one-off work before the first step (e.g. a feature network)
+    trainer.allow_download = bool(getattr(args, "download", False))
     for note in trainer.notes:
         progress.line(note)
     write_metrics("running")  # an earlier "finished" must not outlive a kill of this process

@@ -13,7 +13,7 @@ from ..errors import ConfigError
 from .base import CAPABILITIES, IW_BOUND, POSTERIOR, PRIOR, LossTerm, ModelKind, StepContext
 
 # One line per kind: the module under core/kinds/ that defines KIND.
-_KIND_MODULES = ("ae", "vae")
+_KIND_MODULES = ("ae", "vae", "dfc_vae", "vae_gan")
 
 _KINDS: dict[str, ModelKind] = {}
 for _module in _KIND_MODULES:

@@ -62,7 +62,21 @@ class ModelKind:
         """Named optimisers; one Adam by default (the fused kernel where torch has one)."""
         return {"adam": adam(model.parameters(), train.lr, device)}
 
+    def learning_rate(self, name: str, config: ModelConfig, train: TrainConfig) -> float:
+        """The rate optimiser `name` uses now (the trainer sets it on every start, so a changed
+        run rate applies); the run's rate by default, a kind may scale it per optimiser."""
+        return train.lr
+
     # -- training -------------------------------------------------------------------------
+    def prepare(self, run, dataset, device: torch.device, progress=None, *, cancel=None,
+                download: bool = False) -> None:
+        """Work a run needs once before its first training step, e.g. training or reading a fixed
+        network the loss uses; the trainer calls it before every training session, so it must be
+        cheap once done (keep what it made in the model's state_dict so a re-opened run has it).
+        It leaves the global random state as it found it, changes nothing when `cancel()` turns
+        true, reports `progress(done, total, message)` and may download only when `download`.
+        A no-op by default."""
+
     def step_args(self, config: ModelConfig, ctx: StepContext) -> dict:
         """Keyword arguments of the module's forward for this step (e.g. a KL weight)."""
         return {}
@@ -91,6 +105,10 @@ class ModelKind:
         return {t.name: out[t.name] for t in self.eval_terms}
 
     # -- reading --------------------------------------------------------------------------
+    def facts(self, run) -> dict:
+        """What `info` and About This Model say about a run beyond its settings: {label: text}."""
+        return {}
+
     def has(self, capability: str) -> bool:
         return capability in self.capabilities
 
