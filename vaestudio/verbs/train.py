@@ -260,7 +260,8 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
                          f"epoch {ev.epoch}/{ev.epochs}  loss {ev.terms['loss']:.2f}  {ev.samples_per_s:,.0f} img/s")
             return
         r = ev.record
-        parts = " + ".join(f"{t.name} {r[f'train_{t.name}']:.2f}" for t in run_.kind.loss_terms[1:])
+        # the other terms, side by side: not every kind's loss is their sum (a GAN's is not)
+        parts = ", ".join(f"{t.name} {r[f'train_{t.name}']:.2f}" for t in run_.kind.loss_terms[1:])
         val = "" if r.get("val_loss") is None else f"  val {r['val_loss']:.2f}"
         progress.line(f"epoch {ev.epoch}/{ev.epochs}  loss {r['train_loss']:.2f} ({parts}){val}  "
                       f"{r['samples_per_s']:,.0f} img/s  {r['seconds']:.1f}s")
