@@ -144,6 +144,17 @@ def test_settings_form_round_trips_configs_and_applies_presets(qtbot):
                             kl_warmup_epochs=4)
     form.set_model_config(vae)
     assert not beta.isHidden() and form.model_config((1, 28, 28)) == vae
+    # a setting two kinds share with different defaults follows the chosen kind
+    kinds_in_form = [form.kind.itemData(i) for i in range(form.kind.count())]
+    for kind in ("dfc-vae", "vae-gan", "dfc-vae"):
+        form.kind.setCurrentIndex(kinds_in_form.index(kind))
+        want = make_model_config(kind=kind, image_shape=(1, 28, 28), hidden=(8,)).pixel_weight
+        assert form.model_config((1, 28, 28)).pixel_weight == want
+    assert make_model_config(kind="dfc-vae").pixel_weight != make_model_config(kind="vae-gan").pixel_weight
+    dfc = make_model_config(kind="dfc-vae", image_shape=(1, 28, 28), hidden=(8,), pixel_weight=0.5)
+    form.set_model_config(dfc)  # a run's own value wins over the kind's default
+    assert form.model_config((1, 28, 28)).pixel_weight == 0.5
+    form.set_model_config(vae)
     tcfg = TrainConfig(epochs=3, batch_size=64, lr=0.0005, device="cpu")
     form.set_train_config(tcfg)
     assert form.train_config() == tcfg

@@ -172,6 +172,7 @@ class ModelSettingsForm(QWidget):
         form.addRow("Likelihood", self.likelihood)
         # Each kind's own settings, built from its config dataclass: field name -> (widget, kinds having it)
         self.options: dict[str, tuple[QWidget, set]] = {}
+        self._kind_defaults: dict[str, dict[str, object]] = {}  # field -> {kind: its default}
         for name in kind_names():
             for f in kind_options(get_kind(name).config_class):
                 if f.name not in self.options:
@@ -179,6 +180,7 @@ class ModelSettingsForm(QWidget):
                     self.options[f.name] = (w, set())
                     form.addRow(f.metadata["label"], w)
                 self.options[f.name][1].add(name)
+                self._kind_defaults.setdefault(f.name, {})[name] = f.default
         form.addRow(self.lock_note)
         self._model_form = form
         outer.addWidget(self.model_box)
@@ -206,6 +208,7 @@ class ModelSettingsForm(QWidget):
 
         self.arch.currentIndexChanged.connect(self._update_enabled)
         self.kind.currentIndexChanged.connect(self._update_enabled)
+        self.kind.currentIndexChanged.connect(self._take_kind_defaults)
         self.preset.activated.connect(self._on_preset_chosen)
         self._applying = False
         for box in (self.kind, self.arch, self.likelihood, self.device):
@@ -317,6 +320,14 @@ class ModelSettingsForm(QWidget):
     def set_busy(self, busy: bool) -> None:
         """While training, nothing here may change."""
         self.setEnabled(not busy)
+
+    def _take_kind_defaults(self, *_) -> None:
+        """A setting several kinds share but with different defaults (e.g. the pixel weight)
+        takes the chosen kind's default, so no kind silently starts from another's."""
+        kind = self.kind.currentData()
+        for name, defaults in self._kind_defaults.items():
+            if kind in defaults and len(set(map(repr, defaults.values()))) > 1:
+                self.options[name][0].setValue(defaults[kind])
 
     def _update_enabled(self) -> None:
         free = not self._locked
