@@ -364,15 +364,77 @@ def test_an_autoencoder_gets_autoencoder_displays(qtbot, window):
     assert lattice.images.get("samples") is None
 
 
-def test_model_info_says_what_the_run_is(qtbot, window):
+def test_model_info_says_what_the_run_is_and_measures_its_blur(qtbot, window, cache):
+    from vaestudio.gui.model_info import ModelInfoDialog
+
     w = window
     load_digits(qtbot, w)
     tiny_model(w, epochs=1)
     w.start_action.trigger()
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
     w.model_info_action.trigger()
-    boxes = [b for b in w.findChildren(QMessageBox) if b.objectName() == "infoDialog"]
-    assert boxes and "epochs: 1 of 1 (finished)" in boxes[-1].text() and "digits" in boxes[-1].text()
+    box = w.findChild(ModelInfoDialog, "modelInfoDialog")
+    text = box.text.toPlainText()
+    assert "epochs: 1 of 1 (finished)" in text and "digits" in text and "blur at" not in text
+    assert box.measure_button.isEnabled()
+    box.measure_button.click()
+    assert not box.measure_button.isEnabled()  # one measurement at a time
+    qtbot.waitUntil(lambda: box.task is None, timeout=2 * WAIT_MS)
+    assert box.last_error == ""
+    rec = w.session.run.extra["quality"]  # kept in the run, so saving keeps it
+    assert rec["epochs"] == 1 and rec["n"] == SMALL_DIGITS["n_test"] and 0 < rec["sharpness_recon"] < 2
+    assert rec["frechet"] > 0
+    text = box.text.toPlainText()
+    assert f"blur at epoch 1 (digits" in text and f"sharpness {rec['sharpness_recon']:.3f} reconstructions" in text
+    assert f"frechet {rec['frechet']:.1f}" in text
+    box.close()
+
+
+def test_model_info_cannot_measure_on_another_data_set(qtbot, window):
+    from vaestudio.gui.model_info import ModelInfoDialog
+
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
+    w.session.set_dataset(blob_dataset(600, size=28))  # the same shape, other images
+    w.model_info_action.trigger()
+    box = w.findChild(ModelInfoDialog, "modelInfoDialog")
+    assert not box.measure_button.isEnabled() and "open the data set it trained on" in box.note.text()
+    box.close()
+
+
+def test_dfc_vae_offers_the_learned_network_without_vgg_and_shows_its_preparation(qtbot, window, answers,
+                                                                                    monkeypatch, tmp_path):
+    from vaestudio.gui.model_info import ModelInfoDialog
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))  # no VGG19 weights there
+    w = window
+    load_digits(qtbot, w)
+    tiny_model(w, epochs=1)
+    form = w.training_dock.form
+    form.kind.setCurrentIndex(form.kind.findData("dfc-vae"))
+    net, _ = form.options["feature_net"]
+    net.setValue("vgg19")
+    answers["yes_no"] = False  # keep VGG19: nothing starts
+    w.start_action.trigger()
+    assert answers["asked"] == ["yes_no"] and w.session.run is None and w.session.state == "idle"
+    assert form.model_config((1, 28, 28)).feature_net == "vgg19"
+    answers["yes_no"] = True  # switch to the learned network
+    seen = []
+    w.controller.preparing.connect(lambda done, total, what: seen.append((done, total, w.training_dock.status.text())))
+    w.start_action.trigger()
+    qtbot.waitUntil(lambda: w.session.state == "idle", timeout=2 * WAIT_MS)
+    run = w.session.run
+    assert run.model_config.feature_net == "learned" and run.epochs_done == 1
+    assert form.model_config((1, 28, 28)).feature_net == "learned"  # the form says what the run is
+    assert seen and seen[-1][0] == seen[-1][1] > 1  # every step of the feature network reported
+    assert "Training the feature network (step" in seen[0][2]
+    w.model_info_action.trigger()
+    box = w.findChild(ModelInfoDialog, "modelInfoDialog")
+    assert "feature network: learned" in box.text.toPlainText()
+    box.close()
 
 
 def test_restore_autosave_from_a_crashed_session(qtbot, window, answers):

@@ -1,4 +1,5 @@
 """The `dfc-vae` kind: a VAE whose reconstruction compares feature maps of a frozen network."""
+import dataclasses
 import json
 import math
 
@@ -181,6 +182,22 @@ def test_a_missing_vgg_file_is_one_clear_line_naming_where_to_put_it(tmp_path, m
     rc, err = run_cli(["train", "--dataset", "mnist", "--data-root", str(tmp_path / "data"), "--model", "dfc-vae",
                        "--feature-net", "vgg19", "--hidden", "8", "--epochs", "1", "--out", str(tmp_path / "r")], capsys)
     one_line(rc, err, str(vgg_path(tmp_path / "th")), progress_before=True)
+
+
+def test_without_vgg_weights_the_kind_names_the_learned_network_as_the_offline_alternative(tmp_path, monkeypatch):
+    from vaestudio.core.kinds import kind_of
+
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    cfg = dfc_run(feature_net="vgg19").model_config
+    why, other = kind_of(cfg).offline_alternative(cfg)
+    assert str(vgg_path(tmp_path / "th")) in why and other.feature_net == "learned"
+    assert dataclasses.replace(other, feature_net="vgg19") == cfg  # nothing else changed
+    assert kind_of(other).offline_alternative(other) is None
+    vgg_path(tmp_path / "th").parent.mkdir(parents=True)
+    vgg_path(tmp_path / "th").write_bytes(b"present")
+    assert kind_of(cfg).offline_alternative(cfg) is None  # the file is there: nothing to offer
+    vae = make_model_config(kind="vae")
+    assert kind_of(vae).offline_alternative(vae) is None
 
 
 def test_vgg19_weights_from_disk_are_used_and_named(tmp_path, monkeypatch):

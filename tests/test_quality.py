@@ -194,3 +194,36 @@ def test_evaluate_quality_json_and_text(tmp_path_factory, cache, capsys):
     text = capsys.readouterr().out
     assert "sharpness" in text and f"{res['frechet']:.3f}" in text  # cached classifier: the same number
     one_line(*run_cli(["evaluate", str(run), "--quality", "--quality-samples", "1"], capsys), "--quality-samples")
+
+
+def test_a_measurement_is_kept_in_the_run_saved_with_it_and_shown_by_info(tmp_path_factory, cache, capsys):
+    from vaestudio.core.run import Run
+
+    folder = train_tiny_run(tmp_path_factory)
+    run = Run.load(folder)
+    ds = blob_dataset(200, size=run.model_config.image_shape[1])
+    res = quality.measure(run.model, ds, samples=50)
+    rec = quality.record(run, res, ds)
+    assert rec["sharpness_recon"] == res["sharpness_recon"] and rec["epochs"] == run.epochs_done
+    run.save(tmp_path_factory.mktemp("kept") / "model.pt")
+    again = Run.load(run.path)
+    assert again.extra["quality"] == rec and again.info()["quality"] == rec
+    capsys.readouterr()
+    assert main(["info", str(run.path)]) == 0
+    out = capsys.readouterr().out
+    assert f"blur at epoch {run.epochs_done:g} (blobs" in out and f"{rec['sharpness_recon']:.3f} reconstructions" in out
+    assert "trained on to epoch" not in out
+    run.progress.epoch += 1  # trained on since: the line says the measurement is older
+    assert f"trained on to epoch {run.epochs_done:g}" in run.describe()
+
+
+@pytest.mark.parametrize("bad", [None, "text", [], {"epochs": "five"}, {"epochs": float("nan")},
+                                 {"epochs": True}])
+def test_a_hostile_quality_record_in_a_file_is_ignored(bad):
+    assert quality.describe_record(bad) is None
+
+
+def test_a_hostile_record_with_odd_values_still_describes_safely():
+    text = quality.describe_record({"epochs": 2, "sharpness_recon": "x", "sharpness_prior": float("inf"),
+                                    "frechet": True, "frechet_note": 7, "dataset": "d" * 10_000})
+    assert text.startswith("blur at epoch 2") and "n/a reconstructions" in text and len(text) < 400

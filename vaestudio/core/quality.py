@@ -458,3 +458,47 @@ def _ratio(num: float, den: float) -> Optional[float]:
     if den <= 0.0 or not math.isfinite(num) or not math.isfinite(den):
         return None
     return num / den
+
+
+# -- a measurement kept in the run --------------------------------------------------------------
+
+def record(run, res: dict, dataset: ImageDataset, split: str = "test") -> dict:
+    """Keep the result of `measure` in `run.extra["quality"]`, stamped with the epochs the model had
+    trained and the data it was measured on: `info` and the window's About This Model show it and
+    a saved run keeps it. Returns the record."""
+    from .run import describe_spec
+
+    rec = {"epochs": float(run.epochs_done), "dataset": describe_spec(dataset.spec), "split": str(split),
+           "sharpness_recon": res.get("sharpness_recon"), "sharpness_prior": res.get("sharpness_prior"),
+           "frechet": res.get("frechet"), "frechet_note": res.get("frechet_note"),
+           "n": int(res.get("n", 0)), "n_prior": int(res.get("n_prior", 0))}
+    run.extra["quality"] = rec
+    return rec
+
+
+def describe_record(rec, epochs_done: Optional[float] = None) -> Optional[str]:
+    """The line About This Model and `info` show for a record of `record` (None when `rec` is not
+    one: it comes from a file, so every field is checked before use)."""
+    if not isinstance(rec, dict):
+        return None
+
+    def num(key: str, fmt: str) -> str:
+        v = rec.get(key)
+        return format(v, fmt) if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) \
+            else "n/a"
+
+    epochs = rec.get("epochs")
+    if not isinstance(epochs, (int, float)) or isinstance(epochs, bool) or not math.isfinite(epochs):
+        return None
+    where = f"{str(rec.get('dataset', '?'))[:200]}, {str(rec.get('split', 'test'))[:20]} split"
+    text = (f"blur at epoch {epochs:g} ({where}): sharpness {num('sharpness_recon', '.3f')} reconstructions, "
+            f"{num('sharpness_prior', '.3f')} prior samples (1 = as sharp as real images)")
+    if isinstance(rec.get("frechet"), (int, float)) and not isinstance(rec.get("frechet"), bool):
+        text += (f"; frechet {num('frechet', '.1f')} (LeNet features, {num('n_prior', 'd')} samples; "
+                 f"not Inception FID)")
+    elif isinstance(rec.get("frechet_note"), str):
+        text += "; " + rec["frechet_note"][:300]
+    if epochs_done is not None and abs(float(epochs_done) - float(epochs)) > 1e-9:
+        text += f" [measured before the model trained on to epoch {epochs_done:g}]"
+    return text
+

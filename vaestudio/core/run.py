@@ -196,6 +196,7 @@ class Run:
             "train_config": self.train_config.to_dict(),
             "history_entries": len(self.history),
             "optimizers": sorted(self.optimizer_states),
+            "quality": self.extra.get("quality") if isinstance(self.extra.get("quality"), dict) else None,
         }
 
     def describe(self) -> str:
@@ -272,6 +273,11 @@ def describe_info(info: dict) -> str:
     else:
         lines.append("data sets: none yet")
     lines.append(f"history: {info['history_entries']} epoch records")
+    from .quality import describe_record
+
+    blur = describe_record(info.get("quality"), info["epochs_done"])
+    if blur:
+        lines.append(blur)
     if info.get("path"):
         lines.append(f"file: {info['path']}")
     return "\n".join(lines)

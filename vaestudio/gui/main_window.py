@@ -173,7 +173,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         wiring = (
             (s.dataset_changed, self._on_dataset), (s.run_changed, self._on_run), (s.epoch_added, self._on_epoch),
             (s.training_state_changed, self._on_state), (s.dirty_changed, self._on_dirty),
-            (c.step, self._on_step), (c.device_changed, self._on_device),
+            (c.step, self._on_step), (c.device_changed, self._on_device), (c.preparing, self._on_preparing),
             (c.failed, self._on_training_failed), (c.finished, self._on_training_finished),
             (loader.loaded, self._on_dataset_loaded), (loader.failed, self._on_dataset_failed),
             (loader.not_found, self._on_dataset_not_found), (loader.cancelled, self._on_dataset_cancelled),
@@ -310,6 +310,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
 
     # ===================================================================== training
     def start_training(self) -> None:
+        from ..core.kinds import kind_of
         from ..core.run import DatasetSwitchError, Run, describe_spec
 
         s = self.session
@@ -322,7 +323,14 @@ class MainWindow(ModelFilesMixin, QMainWindow):
             tcfg = form.train_config()
             if s.run is None:
                 prepare_torch()
-                run = Run.new(form.model_config(s.dataset.image_shape), tcfg)
+                mcfg = form.model_config(s.dataset.image_shape)
+                alternative = kind_of(mcfg).offline_alternative(mcfg)
+                if alternative is not None:  # e.g. VGG19 weights that are not on disk
+                    why, mcfg = alternative
+                    if not dialogs.ask_yes_no(self, "Cannot train these settings here", f"{why}\n\nSwitch to it and start?"):
+                        return
+                    form.set_model_config(mcfg)
+                run = Run.new(mcfg, tcfg)
                 run.use_dataset(s.dataset)
                 s.set_run(run)
             else:
@@ -430,6 +438,10 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.training_dock.show_step(ev, run.kind.plotted_terms() if run is not None else [])
         self.speed_label.setText(f"{ev['samples_per_s']:,.0f} images/s")
 
+    @Slot(int, int, str)
+    def _on_preparing(self, done: int, total: int, what: str) -> None:
+        self.training_dock.show_preparing(done, total, what)
+
     @Slot(str)
     def _on_device(self, text: str) -> None:
         self.device_label.setText(f"Device: {text}")
@@ -497,15 +509,17 @@ class MainWindow(ModelFilesMixin, QMainWindow):
             "<p>Models are plain PyTorch; checkpoints hold only weights and settings.</p>")
 
     def show_model_info(self) -> None:
+        from .model_info import ModelInfoDialog
+
         s = self.session
         run = s.saved_state if s.training and s.saved_state is not None else s.run
         if run is None:
             dialogs.show_info(self, "About this model", "There is no model yet: train or open one.")
             return
-        text = run.describe()
-        if s.training:
-            text += "\n\n(Training is running: these are the facts at the last finished epoch.)"
-        dialogs.show_info(self, "About this model", text)
+        # While training, the run itself is the worker's: only a finished epoch's copy is measured.
+        box = ModelInfoDialog(self, run, s.dataset, training=s.training,
+                              measurable=not s.training or s.saved_state is not None)
+        box.open()
 
     def shutdown(self) -> None:
         """Stop all background work and wait for it (no thread outlives the window)."""

@@ -21,6 +21,7 @@ from .workers import TrainWorker
 class TrainingController(QObject):
     step = Signal(object)  # the worker's step dict, plus "start_x": epochs done when Start was pressed
     device_changed = Signal(str)
+    preparing = Signal(int, int, str)  # done, total, what: e.g. a DFC-VAE's feature network training
     failed = Signal(str, str)  # message, details
     finished = Signal(object)  # the worker's result dict
 
@@ -59,7 +60,8 @@ class TrainingController(QObject):
         run.use_dataset(s.dataset, allow_switch=allow_dataset_switch)
         self.start_x = run.epochs_done
         worker = TrainWorker(run, s.dataset, autosave_path=self.autosave_path)
-        for signal, slot in ((worker.device_ready, self._on_device), (worker.step, self._on_step),
+        for signal, slot in ((worker.device_ready, self._on_device), (worker.preparing, self._on_preparing),
+                             (worker.step, self._on_step),
                              (worker.epoch_done, self._on_epoch), (worker.finished, self._on_finished),
                              (worker.failed, self._on_failed), (worker.done, self._on_done)):
             signal.connect(slot)
@@ -103,6 +105,11 @@ class TrainingController(QObject):
     def _on_device(self, text: str) -> None:
         if self._current():
             self.device_changed.emit(text)
+
+    @Slot(int, int, str)
+    def _on_preparing(self, done: int, total: int, what: str) -> None:
+        if self._current():
+            self.preparing.emit(done, total, what)
 
     @Slot(object)
     def _on_step(self, ev: dict) -> None:

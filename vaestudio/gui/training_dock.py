@@ -88,6 +88,16 @@ class TrainingDock(QDockWidget):
         beta = ev["extras"].get("beta")
         self.status.setText(f"Epoch {ev['epoch']}: {parts}" + (f" (KL weight β {beta:.2g})" if beta is not None else ""))
 
+    def show_preparing(self, done: int, total: int, what: str) -> None:
+        """A kind's one-off work before the first step (a DFC-VAE's feature network): the epoch
+        bar shows its progress, the overall bar has not begun."""
+        frac = done / total if total > 0 else 0.0
+        self.epoch_bar.setValue(int(frac * 1000))
+        self.epoch_bar.setFormat(f"before epoch 1: {frac:.0%}")
+        what = what or "preparing"
+        self.status.setText(f"{what[:1].upper()}{what[1:]} (step {done:,} of {total:,}), then the model trains."
+                            if total > 0 else f"{what[:1].upper()}{what[1:]}...")
+
     def show_epoch(self, record: dict) -> None:
         val = record.get("val_loss")
         text = f"Epoch {record['epoch']}: train loss {record['train_loss']:.2f}"

@@ -139,6 +139,7 @@ class TrainWorker(ThreadedWorker):
     """
 
     device_ready = Signal(str)  # the device description, once the trainer is set up
+    preparing = Signal(int, int, str)  # done, total, what: a kind's one-off work before the first step
     step = Signal(object)  # dict: epoch, epochs, step, steps_per_epoch, x, terms, extras, samples_per_s
     epoch_done = Signal(object, object)  # history record (dict), Run snapshot
     finished = Signal(object)  # dict: status, epochs_done, message, samples_per_s
@@ -195,6 +196,7 @@ class TrainWorker(ThreadedWorker):
             from ..core.training import Trainer
 
             trainer = Trainer(self.run_, self.dataset, [self._on_event])
+            trainer.prepare_progress = self.preparing.emit
             with self._lock:
                 self.trainer = trainer
                 if self._paused:

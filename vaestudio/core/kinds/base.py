@@ -77,6 +77,12 @@ class ModelKind:
         true, reports `progress(done, total, message)` and may download only when `download`.
         A no-op by default."""
 
+    def offline_alternative(self, config: ModelConfig):
+        """None when `config` can train offline; else (why not, in a sentence naming the missing
+        file and where it goes; the nearest config that can). The window offers the switch before
+        a new model starts; the CLI refuses with `prepare`'s error instead."""
+        return None
+
     def step_args(self, config: ModelConfig, ctx: StepContext) -> dict:
         """Keyword arguments of the module's forward for this step (e.g. a KL weight)."""
         return {}

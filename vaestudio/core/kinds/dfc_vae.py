@@ -39,6 +39,7 @@ copying it; when the model lives on a GPU, one CPU copy is made and reused.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 import os
 from dataclasses import dataclass
@@ -506,6 +507,17 @@ class DFCVAEKind(VAEKind):
         net.eval().requires_grad_(False)
         model._modules["features"] = net  # a new object: snapshots holding the old one keep it
         run.extra["feature_net"] = info
+
+    def offline_alternative(self, config: DFCVAEConfig):
+        if config.feature_net != "vgg19":
+            return None
+        path = vgg_weights_path(config)
+        if path.is_file():
+            return None
+        where = (f"the weights file {path} does not exist" if config.vgg_weights else
+                 f"torchvision's ImageNet weights are not on disk: put {VGG_FILE} (from {VGG_URL}) at {path}")
+        return (f"The VGG19 feature network cannot load: {where}. The feature network learned on the data set "
+                f"works offline.", dataclasses.replace(config, feature_net="learned", vgg_weights=""))
 
     def facts(self, run) -> dict:
         return {"feature network": describe_features(run)}
