@@ -6,28 +6,12 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from test_explore_support import tiny_model
-from helpers import blob_dataset
+from test_explore_support import explore_window
 
 
 @pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("VAESTUDIO_STATE_DIR", str(tmp_path / "state"))
-    from vaestudio.gui.main_window import MainWindow
-
-    w = MainWindow(autosave_enabled=False)
-    qtbot.addWidget(w)
-    w.show()
-    qtbot.waitExposed(w)
-    w.session.set_dataset(blob_dataset(300))
-    model = tiny_model()
-    from vaestudio.core.config import TrainConfig
-    from vaestudio.core.run import Run
-    w.session.set_run(Run(model.config, TrainConfig(device="cpu"), model))
-    qtbot.waitUntil(lambda: w.explore.explorer.ready, timeout=10_000)
-    yield w
-    w.session.set_dirty(False)
-    w.explore.shutdown()
+    yield from explore_window(qtbot, tmp_path, monkeypatch)
 
 
 def test_install_places_the_tools(window):

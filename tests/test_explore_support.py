@@ -70,3 +70,23 @@ def explorer(qtbot, session):
 
 def region_mean(array_hwc: np.ndarray, rows: slice, cols: slice) -> float:
     return float(np.asarray(array_hwc, dtype=np.float64)[rows, cols].mean())
+
+
+def explore_window(qtbot, tmp_path, monkeypatch, latent_dim: int = 2):
+    """A main window on 300 blobs with an untrained tiny model, encoded and ready; a generator
+    for a fixture (it shuts the tools down after the test)."""
+    monkeypatch.setenv("VAESTUDIO_STATE_DIR", str(tmp_path / "state"))
+    from vaestudio.core.run import Run
+    from vaestudio.gui.main_window import MainWindow
+
+    w = MainWindow(autosave_enabled=False)
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    w.session.set_dataset(blob_dataset(300))
+    model = tiny_model(latent_dim=latent_dim)
+    w.session.set_run(Run(model.config, TrainConfig(device="cpu"), model))
+    qtbot.waitUntil(lambda: w.explore.explorer.ready, timeout=10_000)
+    yield w
+    w.session.set_dirty(False)
+    w.explore.shutdown()

@@ -260,3 +260,20 @@ def test_icon_and_desktop_entry(qtbot):
     if shutil.which("desktop-file-validate"):
         check = subprocess.run(["desktop-file-validate", str(entry)], capture_output=True, text=True)
         assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+
+
+def test_an_elided_label_asks_for_little_width_and_tooltips_what_it_cut(qtbot):
+    from vaestudio.gui.elided_label import ElidedLabel
+
+    label = ElidedLabel("")
+    qtbot.addWidget(label)
+    label.show()
+    text = "2,000 validation codes · 99% circle r = 2.95 · lattice in the view's 99% circle · density"
+    label.setText(text)
+    assert label.minimumSizeHint().width() < label.fontMetrics().horizontalAdvance(text) // 3
+    label.resize(label.fontMetrics().horizontalAdvance(text) + 20, 30)
+    qtbot.waitUntil(lambda: label.width() > 120)
+    assert label.shown_text() == text and label.toolTip() == "" and label.text() == text
+    label.resize(120, 30)
+    qtbot.waitUntil(lambda: label.width() == 120)
+    assert label.shown_text().endswith("…") and len(label.shown_text()) < len(text) and label.toolTip() == text

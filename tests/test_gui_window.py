@@ -385,7 +385,7 @@ def test_model_info_says_what_the_run_is_and_measures_its_blur(qtbot, window, ca
     assert rec["epochs"] == 1 and rec["n"] == SMALL_DIGITS["n_test"] and 0 < rec["sharpness_recon"] < 2
     assert rec["frechet"] > 0
     text = box.text.toPlainText()
-    assert f"blur at epoch 1 (digits" in text and f"sharpness {rec['sharpness_recon']:.3f} reconstructions" in text
+    assert "blur at epoch 1 (digits" in text and f"sharpness {rec['sharpness_recon']:.3f} reconstructions" in text
     assert f"frechet {rec['frechet']:.1f}" in text
     box.close()
 

@@ -87,7 +87,7 @@ def test_lattice_in_ten_d_lies_inside_the_circle_and_on_the_plane(pca):
     rng = np.random.default_rng(4)
     codes = rng.normal(size=(3000, 10)) * np.linspace(0.5, 2, 10) + 1.0
     proj = make_projection(codes, dims=(2, 7), pca=pca)
-    lat = latent_lattice(codes, n=15, projection=proj, coverage=0.99)
+    lat = latent_lattice(codes, n=15, projection=proj, coverage=0.99, circle="sphere")  # the D-sphere's
     sphere = enclosing_circle(codes, 0.99)
     assert lat.latents.shape == (225, 10) and lat.n == 15
     # Inside the D-sphere's 99% circle (corners on it), and the circle is the great circle.

@@ -14,7 +14,7 @@ import sys
 
 # Order is the order `--help` lists them in.
 VERB_MODULES = (
-    "train", "info", "evaluate", "sample", "datasets",
+    "train", "info", "evaluate", "compare", "sample", "datasets",
     "encode", "scatter", "lattice", "attribute", "interpolate",
     "screenshot",
 )

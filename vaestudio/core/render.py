@@ -17,7 +17,10 @@ from .errors import ConfigError
 
 BACKGROUND = (255, 255, 255)
 INK = (20, 20, 20)
-CIRCLE_RED = (220, 30, 30)  # the 99% circle, red as in the window's canvas
+# The coverage circles and the lattice's square, here and on the window's canvas: black and dark
+# grey, which no class colour below is mistaken for (the old red was class 3's red).
+CIRCLE_COLOUR = (0, 0, 0)  # the circle the view shows (solid)
+SPHERE_COLOUR = (90, 90, 90)  # the D-sphere's great circle for D > 2 (dashed, labelled)
 # Tableau 10: distinct colours for labels 0-9, then cycled.
 PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
            (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
@@ -158,6 +161,7 @@ def scatter_plot(
     label_names: Optional[Sequence[str]] = None,
     circles: Sequence = (),
     polygons: Sequence = (),
+    circle_labels: Sequence[Optional[str]] = (),
     axis_labels: tuple[str, str] = ("z0", "z1"),
     title: Optional[str] = None,
     size: int = 720,
@@ -166,8 +170,9 @@ def scatter_plot(
 ) -> Image.Image:
     """A square, equal-aspect scatter of (N, 2) points coloured by integer label, with outlines.
 
-    `circles`: objects with `.centre` (2,) and `.radius` (the first drawn solid red, the rest
-    dashed grey); `polygons`: (k, 2) arrays drawn closed, e.g. a lattice's square.
+    `circles`: objects with `.centre` (2,) and `.radius` (the first drawn solid black, the rest
+    dashed dark grey), captioned at their tops by `circle_labels` (None: no caption);
+    `polygons`: (k, 2) arrays drawn closed, e.g. a lattice's square.
     """
     ss = 2  # draw at twice the size, then shrink: smooth edges without an anti-aliasing API
     pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
@@ -223,13 +228,17 @@ def scatter_plot(
         (cx, cy), rad = to_px(np.asarray(c.centre)[None])[0], c.radius * px_per_unit * ss
         bbox = [cx - rad, cy - rad, cx + rad, cy + rad]
         if i == 0:
-            d.ellipse(bbox, outline=CIRCLE_RED, width=2 * ss)
+            d.ellipse(bbox, outline=CIRCLE_COLOUR, width=2 * ss)
         else:
             for a in range(0, 360, 8):  # dashed
-                d.arc(bbox, a, a + 4, fill=(110, 110, 110), width=2 * ss)
+                d.arc(bbox, a, a + 4, fill=SPHERE_COLOUR, width=2 * ss)
+        text = circle_labels[i] if i < len(circle_labels) else None
+        if text:  # the first just above its top, the others just inside theirs (wider: a dashed sphere)
+            at, anchor = ((cx, cy - rad - 3 * ss), "mb") if i == 0 else ((cx, cy - rad + 8 * ss), "mt")
+            d.text(at, text, fill=CIRCLE_COLOUR if i == 0 else SPHERE_COLOUR, font=f, anchor=anchor)
     for poly in polygons:
         xy = [tuple(p) for p in to_px(poly)]
-        d.line(xy + xy[:1], fill=(200, 0, 0), width=ss)
+        d.line(xy + xy[:1], fill=CIRCLE_COLOUR, width=ss)
 
     if legend:
         values = np.unique(lab)

@@ -96,3 +96,28 @@ def choose_folder(parent: QWidget, title: str, folder: str) -> str:
 def choose_file(parent: QWidget, title: str, folder: str, filter_: str = NPZ_FILTER) -> str:
     path, _ = QFileDialog.getOpenFileName(parent, title, folder, filter_)
     return path
+
+
+CSV_FILTER = "CSV tables (*.csv)"
+CODES_FILTER = "CSV tables (*.csv);;NumPy arrays (*.npy)"
+
+
+def choose_save_file(parent: QWidget, title: str, suggested: str, filter_: str = CSV_FILTER) -> str:
+    """A file to write, or "" when cancelled; a name without one of the filters' suffixes gets the
+    chosen filter's (a table saved as "codes" becomes "codes.csv")."""
+    import re
+
+    path, chosen = QFileDialog.getSaveFileName(parent, title, suggested, filter_)
+    suffixes = [s.lower() for s in re.findall(r"\*(\.\w+)", filter_)]
+    if path and suffixes and not path.lower().endswith(tuple(suffixes)):
+        path += (re.findall(r"\*(\.\w+)", chosen) or suffixes)[0]
+    return path
+
+
+IMAGE_FILTER = "Pictures (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
+
+
+def choose_image_files(parent: QWidget, folder: str) -> list[str]:
+    """Picture files to encode with the current model (File > Encode Images...)."""
+    paths, _ = QFileDialog.getOpenFileNames(parent, "Encode Images", folder, IMAGE_FILTER)
+    return list(paths)

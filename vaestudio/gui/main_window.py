@@ -52,6 +52,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         super().__init__()
         self.setObjectName("mainWindow")
         self.settings = settings or AppSettings()
+        self.compare_window = None  # View > Compare Runs, made when first asked for
         self.session = Session(self)
         self.last_error: Optional[str] = None
         self._closing = False
@@ -117,6 +118,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.stop_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaStop))
         self.model_info_action = _action(self, "About This &Model", self.show_model_info, "Ctrl+I",
                                          "modelInfoAction", "What the current model is: kind, progress, data sets")
+        self.compare_action = _action(self, "&Compare Runs...", self.show_compare, "Ctrl+Shift+C", "compareAction",
+                                      "Two to four runs side by side: latent spaces, lattices, samples, metrics")
         self.about_action = _action(self, "&About VAE Studio", self.show_about, None, "aboutAction")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_qt_action = _action(self, "About &Qt", QApplication.aboutQt, None, "aboutQtAction")
@@ -151,6 +154,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
 
         self.view_menu = bar.addMenu("&View")
         self.view_menu.setObjectName("viewMenu")
+        self.view_menu.addAction(self.compare_action)
+        self.view_menu.addSeparator()
 
         self.help_menu = bar.addMenu("&Help")
         self.help_menu.addAction(self.model_info_action)
@@ -521,8 +526,23 @@ class MainWindow(ModelFilesMixin, QMainWindow):
                               measurable=not s.training or s.saved_state is not None)
         box.open()
 
+    def show_compare(self):
+        """The Compare Runs window (one, kept); opened with the current model in its list."""
+        from .compare_view import CompareWindow
+
+        if self.compare_window is None:
+            self.compare_window = CompareWindow(self)
+            if self.session.run is not None:
+                self.compare_window.add_current()
+        self.compare_window.show()
+        self.compare_window.raise_()
+        self.compare_window.activateWindow()
+        return self.compare_window
+
     def shutdown(self) -> None:
         """Stop all background work and wait for it (no thread outlives the window)."""
+        if self.compare_window is not None:
+            self.compare_window.shutdown()
         self.controller.shutdown()
         self.loader.shutdown()
         explore = getattr(self, "explore", None)

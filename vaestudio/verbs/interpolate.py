@@ -1,4 +1,8 @@
-"""`vaestudio interpolate`: decode the path between two images' codes to a GIF, MP4 or PNG strip."""
+"""`vaestudio interpolate`: decode the path between two images' codes to a GIF, MP4 or PNG strip.
+
+Each end is an image of --split (--from I / --to J) or a picture file (--from-file / --to-file);
+with two files no data set is opened.
+"""
 from __future__ import annotations
 
 from ..core.data.base import SPLITS
@@ -10,12 +14,17 @@ from .numbers import MAX_FRAMES, MAX_INDEX, int_in
 
 def add_parser(sub) -> None:
     p = sub.add_parser("interpolate", help="decode the latent path between two images",
-                       description="Encode images I and J of --split and decode --steps points on the "
-                                   "straight (or, with --slerp, spherical) path between their codes.")
+                       description="Encode images I and J of --split (or picture files, with --from-file and "
+                                   "--to-file) and decode --steps points on the straight (or, with --slerp, "
+                                   "spherical) path between their codes.")
     add_run_arg(p)
     add_data_args(p)
-    p.add_argument("--from", dest="src", type=int_in(0, MAX_INDEX), required=True, metavar="I", help="start image index")
-    p.add_argument("--to", dest="dst", type=int_in(0, MAX_INDEX), required=True, metavar="J", help="end image index")
+    for flag, dest, meta, end in (("--from", "src", "I", "start"), ("--to", "dst", "J", "end")):
+        g = p.add_mutually_exclusive_group(required=True)
+        g.add_argument(flag, dest=dest, type=int_in(0, MAX_INDEX), metavar=meta, help=f"{end} image index in --split")
+        g.add_argument(f"{flag}-file", dest=f"{dest}_file", metavar="FILE",
+                       help=f"or the {end} as a picture file (PNG, JPEG, ...): centre-cropped to the model's "
+                            f"aspect ratio, resized to its images and encoded")
     p.add_argument("--split", default="test", choices=SPLITS)
     p.add_argument("--steps", type=int_in(2, MAX_FRAMES), default=16,
                    help=f"frames on the path (2 to {MAX_FRAMES}; default 16)")
@@ -26,12 +35,24 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from ..core.latent import decode_batch, interpolate
+    from ..core.latent.own_images import encode_own_file
 
     ckpt = load_run(args)
-    enc, _ = encode_run(args, ckpt, args.split)
+    files = {f: encode_own_file(ckpt.model, f) for f in (args.src_file, args.dst_file) if f}  # bad files fail first
+    enc = encode_run(args, ckpt, args.split)[0] if args.src is not None or args.dst is not None else None
+
+    def end(index, file, flag):
+        """(the code, how the summary names it) of one end of the path."""
+        if file:
+            return files[file][1], files[file][0].name
+        return pick(enc, index, flag), f"{args.split}[{index}]"
+
+    (a, first), (b, last) = end(args.src, args.src_file, "--from"), end(args.dst, args.dst_file, "--to")
+    if args.src is not None and args.dst is not None:
+        last = f"[{args.dst}]"  # "test[0] -> [1]": one split, named once
     method = "slerp" if args.slerp else "linear"
-    path = interpolate(pick(enc, args.src, "--from"), pick(enc, args.dst, "--to"), args.steps, method)
+    path = interpolate(a, b, args.steps, method)
     images = decode_batch(ckpt.model, path)
     labels = [f"t={t:.2f}" for t in (i / (args.steps - 1) for i in range(args.steps))]
-    print(f"{method} path {args.split}[{args.src}] -> [{args.dst}]: " + write_output(args, images, labels))
+    print(f"{method} path {first} -> {last}: " + write_output(args, images, labels))
     return 0

@@ -1,8 +1,12 @@
 """What the latent verbs share: a run's encodings of a split, picking one image's code, the
-plane-view options with the run-to-lattice step (lattice, scatter), and the frame-output
-options (interpolate, attribute).
+plane-view and lattice options with the run-to-lattice step (lattice, scatter), output paths
+checked by suffix, and the frame-output options (interpolate, attribute).
 """
 from __future__ import annotations
+
+import argparse
+import math
+import os
 
 from ..core.data.base import SPLITS
 from .common import TerminalProgress, add_run_arg, load_run, open_run_dataset
@@ -54,14 +58,90 @@ def add_view_parser(sub, name: str, help: str, description: str):
     return p
 
 
+MAX_COORDINATE = 1e6  # a view coordinate given on the command line (codes are a few units wide)
+EXTENT_NAMES = ("inscribed", "circumscribed")  # core.latent.EXTENTS, without importing numpy here
+
+
+def _numbers(text: str, count: int, form: str) -> tuple:
+    parts = text.split(",")
+    if len(parts) != count:
+        raise argparse.ArgumentTypeError(f"needs {count} numbers {form}, not {text[:60]!r}")
+    try:
+        values = tuple(float(p) for p in parts)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"needs {count} numbers {form}, not {text[:60]!r}") from None
+    if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in values):
+        raise argparse.ArgumentTypeError(f"needs finite numbers between -{MAX_COORDINATE:g} and "
+                                         f"{MAX_COORDINATE:g}, not {text[:60]!r}")
+    return values
+
+
+def extent_type(text: str):
+    """--extent: a name in EXTENT_NAMES, or view bounds x0,x1,y0,y1 with x0 < x1 and y0 < y1."""
+    if text in EXTENT_NAMES:
+        return text
+    if "," not in text:
+        raise argparse.ArgumentTypeError(f"must be {', '.join(EXTENT_NAMES)} or x0,x1,y0,y1, not {text[:60]!r}")
+    x0, x1, y0, y1 = _numbers(text, 4, "x0,x1,y0,y1")
+    if not (x0 < x1 and y0 < y1):
+        raise argparse.ArgumentTypeError(f"needs x0 < x1 and y0 < y1, not {text[:60]!r}")
+    return x0, x1, y0, y1
+
+
+def centre_type(text: str):
+    """--center: mean, origin, or a view point x,y."""
+    if text in ("mean", "origin"):
+        return text
+    if "," not in text:
+        raise argparse.ArgumentTypeError(f"must be mean, origin or x,y, not {text[:60]!r}")
+    return _numbers(text, 2, "x,y")
+
+
+def out_path(*suffixes: str):
+    """An argparse type: an output file whose name ends in one of `suffixes` (refused otherwise)."""
+
+    def parse(text: str) -> str:
+        suffix = os.path.splitext(text)[1].lower()
+        if suffix not in suffixes:
+            raise argparse.ArgumentTypeError(f"cannot write {suffix or 'a name without a suffix'} "
+                                             f"({text[:80]}): use {', '.join(suffixes)}")
+        return text
+
+    parse.__name__ = "file name"
+    return parse
+
+
+def add_lattice_args(p) -> None:
+    """--extent, --center and --circle: where the lattice lies (see core/latent/lattice.py)."""
+    p.add_argument("--extent", type=extent_type, default="inscribed", metavar="inscribed|circumscribed|x0,x1,y0,y1",
+                   help="the square inscribed in the circle (corners on it, default), circumscribed about it "
+                        "(sides touching it), or explicit view bounds (write --extent=-2,2,-1,1 when the first "
+                        "is negative)")
+    p.add_argument("--center", "--centre", dest="centre", type=centre_type, default=None,
+                   metavar="mean|origin|x,y",
+                   help="the square's centre: the codes' mean (default), origin (z = 0, every coordinate off the "
+                        "plane 0 too), or a view point x,y (the others held at the mean)")
+    p.add_argument("--circle", choices=("view", "sphere"), default="view",
+                   help="for D > 2: the view's own circle holding --coverage of the projected codes (default), "
+                        "or the great circle of the D-sphere holding --coverage of the codes (much wider)")
+
+
 def lattice_for_run(args, n: int):
-    """(checkpoint, encodings, data set, lattice) for the run, split and view in `args`."""
+    """(checkpoint, encodings, data set, lattice) for the run, split, view and lattice options in
+    `args` (a parser without the lattice options gets the default lattice)."""
+    from ..core.errors import VaeStudioError
     from ..core.latent import latent_lattice, make_projection
 
+    extent = getattr(args, "extent", "inscribed")
+    centre = getattr(args, "centre", None)
+    if centre is not None and not isinstance(extent, str):
+        raise VaeStudioError("--center cannot be combined with explicit --extent bounds: the bounds fix the centre")
     ckpt = load_run(args)
     enc, ds = encode_run(args, ckpt, args.split)
     proj = make_projection(enc.codes, dims=args.dims, pca=args.pca)
-    return ckpt, enc, ds, latent_lattice(enc.codes, n=n, projection=proj, coverage=args.coverage)
+    lat = latent_lattice(enc.codes, n=n, projection=proj, coverage=args.coverage, extent=extent,
+                         centre=centre or "mean", circle=getattr(args, "circle", "view"))
+    return ckpt, enc, ds, lat
 
 
 def add_output_args(p) -> None:

@@ -13,11 +13,12 @@ import os
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
 from ..errors import DataError
 from .base import CancelFn, ProgressFn
@@ -69,28 +70,66 @@ def _open_image(path: str | os.PathLike) -> Image.Image:
         return Image.open(path)
 
 
+@dataclass
+class Decoded:
+    """One decoded image and where it came from (what `decode_image` returns)."""
+
+    array: np.ndarray  # uint8 (C, H, W)
+    box: tuple[float, float, float, float]  # the crop, in the file's pixels (upright when asked)
+    source_size: tuple[int, int]  # the file's (width, height) (upright when asked)
+    preview: Optional[np.ndarray] = None  # uint8 (h, w, 3): the whole picture, small
+
+
+def _orientation(im: Image.Image) -> int:
+    """The EXIF orientation (1-8; 1 is upright). A damaged EXIF block only loses the rotation."""
+    try:
+        value = int(im.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # noqa: BLE001 -- Pillow's EXIF parser raises many types on bad bytes
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
 def load_image(path: str | os.PathLike, size: int, grey: bool, crop: CropFn = centre_square) -> np.ndarray:
-    """One image cropped, resized to size x size and returned as uint8 (C, size, size).
+    """One image cropped, resized to size x size and returned as uint8 (C, size, size)."""
+    return decode_image(path, size, grey, crop).array
+
+
+def decode_image(path: str | os.PathLike, size: int | tuple[int, int], grey: bool, crop: CropFn = centre_square,
+                 *, resample: Image.Resampling = Image.Resampling.BICUBIC, upright: bool = False,
+                 inside: bool = False, preview: int = 0) -> Decoded:
+    """One image cropped by `crop`, resized to `size` (a side, or (width, height)) as uint8 (C, H, W).
 
     Images of more than 8 bits per value (16-bit PNG/TIFF, 32-bit integer or float TIFF) are
     scaled to 0-255 (`_to_8bit`) rather than clipped; an image declaring more than
-    MAX_DECODE_PIXELS pixels is refused before it is decoded."""
+    MAX_DECODE_PIXELS pixels is refused before it is decoded. `upright` turns a photo as its
+    EXIF orientation says before cropping; `inside` cuts the crop out before resizing, so the
+    filter reads no pixel outside it (by default it reads a few beyond its edges); `preview` > 0
+    also returns the whole picture with that longest side (to show the crop)."""
+    width, height = (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))
     mode = "L" if grey else "RGB"
     try:
         with _open_image(path) as im:
-            w, h = im.size
+            turn = _orientation(im) if upright else 1
+            w, h = im.size[::-1] if turn >= 5 else im.size  # 5-8 swap the axes
             left, top, right, bottom = crop(w, h)
             # Ask the JPEG decoder for the smallest scale that still gives >= size pixels in the crop.
-            im.draft(mode, (math.ceil(size / (right - left)), math.ceil(size / (bottom - top))))
+            want = (math.ceil(width / (right - left)), math.ceil(height / (bottom - top)))
+            im.draft(mode, want[::-1] if turn >= 5 else want)
             sw, sh = im.size
             if sw * sh > MAX_DECODE_PIXELS:
                 raise DataError(path, f"image is {sw:,}x{sh:,} pixels, more than the {MAX_DECODE_PIXELS:,} "
                                       f"decoded per image; shrink it first")
-            box = (left * sw, top * sh, right * sw, bottom * sh)
+            if turn != 1:
+                ImageOps.exif_transpose(im, in_place=True)
             if im.mode in WIDE_MODES or im.mode.startswith("I;16"):
                 im = Image.fromarray(_to_8bit(np.asarray(im)), "L")
+            sw, sh = im.size
+            box = (left * sw, top * sh, right * sw, bottom * sh)
+            small = _preview(im, preview) if preview > 0 else None
             im = im.convert(mode) if im.mode != mode else im
-            out = im.resize((size, size), Image.Resampling.BICUBIC, box=box)
+            if inside:
+                im, box = im.crop(tuple(round(v) for v in box)), None
+            out = im.resize((width, height), resample, box=box)
             arr = np.asarray(out, dtype=np.uint8)
     except UnidentifiedImageError:
         raise DataError(path, "not an image file in a format Pillow reads") from None
@@ -98,7 +137,16 @@ def load_image(path: str | os.PathLike, size: int, grey: bool, crop: CropFn = ce
         raise DataError(path, "the image declares more pixels than is safe to decode") from None
     except (OSError, SyntaxError, ValueError) as e:
         raise DataError(path, f"image does not decode ({e})") from None
-    return arr[None] if grey else arr.transpose(2, 0, 1)
+    arr = arr[None] if grey else arr.transpose(2, 0, 1)
+    box = tuple(round(v, 2) for v in (left * w, top * h, right * w, bottom * h))
+    return Decoded(arr, box, (w, h), small)  # type: ignore[arg-type]
+
+
+def _preview(im: Image.Image, side: int) -> np.ndarray:
+    """The whole (decoded) picture as uint8 RGB (h, w, 3) whose longest side is at most `side`."""
+    scale = min(1.0, side / max(im.size))
+    size = (max(1, round(im.size[0] * scale)), max(1, round(im.size[1] * scale)))
+    return np.asarray(im.resize(size, Image.Resampling.BILINEAR, reducing_gap=2.0).convert("RGB"), dtype=np.uint8)
 
 
 def convert_images(

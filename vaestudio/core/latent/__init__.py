@@ -9,7 +9,8 @@ from .attributes import (AttributeVector, apply_vector, attribute_mask, attribut
 from .circle import DEFAULT_COVERAGE, Circle, enclosing_circle
 from .decoding import decode_batch, sample_prior
 from .encoding import Encodings, encode_images, encode_split
-from .lattice import Lattice, latent_circle, latent_lattice, square_lattice
+from .lattice import (CENTRES, CIRCLES, EXTENTS, Lattice, grid_sites, latent_circle, latent_lattice,
+                      plane_circles, square_lattice, write_sites_csv)
 from .paths import interpolate, lerp_path, slerp_path
 from .projection import Projection, coordinate_projection, make_projection, pca_projection
 
@@ -19,7 +20,8 @@ __all__ = [
     "DEFAULT_COVERAGE", "Circle", "enclosing_circle",
     "decode_batch", "sample_prior",
     "Encodings", "encode_images", "encode_split",
-    "Lattice", "latent_circle", "latent_lattice", "square_lattice",
+    "CENTRES", "CIRCLES", "EXTENTS", "Lattice", "grid_sites", "latent_circle", "latent_lattice",
+    "plane_circles", "square_lattice", "write_sites_csv",
     "interpolate", "lerp_path", "slerp_path",
     "Projection", "coordinate_projection", "make_projection", "pca_projection",
 ]

@@ -3,7 +3,8 @@
 Centre: the cloud's mean. Radius: the `coverage` quantile (0.99 by default) of the distances
 to the centre, so 99% of the encodings lie inside. The same function serves a 2-D view and the
 full latent space; a plane through the centre cuts the D-sphere in a great circle of the same
-radius, which is where a lattice for D > 2 lives.
+radius. For D > 2 that great circle is much wider than the view's own circle (the projected
+cloud is narrower than the D-dimensional one), so lattices use the view's circle by default.
 """
 from __future__ import annotations
 

@@ -16,10 +16,17 @@ import torch
 from ..batches import float_batch
 from ..kinds import POSTERIOR, kind_of
 
-from ..errors import Cancelled, DataError
+from ..errors import Cancelled, ConfigError, DataError
 from ..data.base import CancelFn, ImageDataset, ProgressFn
 
 DEFAULT_BATCH = 4096
+SAVE_FORMATS = (".npz", ".csv", ".npy")  # what `Encodings.save` writes, by the name's suffix
+
+
+def _csv_field(text: str) -> str:
+    """A name as one CSV field: quoted (quotes doubled) when it holds a comma, quote or newline."""
+    text = str(text)
+    return '"' + text.replace('"', '""') + '"' if any(c in text for c in ',"\n\r') else text
 
 
 @dataclass(eq=False)
@@ -47,7 +54,25 @@ class Encodings:
         return self.codes.mean(axis=0)
 
     def save(self, path: str | os.PathLike) -> None:
-        """Write an .npz holding `mu` (or `codes` for an AE) and whatever else is known."""
+        """Write the codes in the format the name's suffix says (see `SAVE_FORMATS`):
+
+        .npz: `codes` (mu(x), or E(x) for an AE) and whatever else is known (logvar, labels,
+        attributes, their names, the split); `load` reads it back.
+        .csv: a header `z0,...,z{D-1}`, then `label` and `label_name` when known, then one column
+        per attribute named as the data set names it; one line per image, in split order.
+        .npy: the codes alone, float32 (N, D) -- no labels or attributes (use .csv or .npz).
+        """
+        suffix = os.path.splitext(os.fspath(path))[1].lower()
+        if suffix not in SAVE_FORMATS:
+            raise ConfigError(f"{os.fspath(path)}: cannot write encodings as {suffix or 'a name without a suffix'}: "
+                              f"use {', '.join(SAVE_FORMATS)}")
+        if suffix == ".csv":
+            self._save_csv(path)
+            return
+        if suffix == ".npy":
+            with open(path, "wb") as f:
+                np.save(f, np.asarray(self.codes, dtype=np.float32))
+            return
         arrays: dict[str, np.ndarray] = {"codes": self.codes, "split": np.array(self.split)}
         optional = {
             "logvar": self.logvar, "labels": self.labels, "attributes": self.attributes,
@@ -57,6 +82,35 @@ class Encodings:
         arrays.update({k: v for k, v in optional.items() if v is not None})
         with open(path, "wb") as f:
             np.savez_compressed(f, **arrays)
+
+    def _save_csv(self, path: str | os.PathLike, chunk: int = 4096) -> None:
+        """The .csv of `save`, written a chunk of rows at a time (200,000 faces never sit in RAM as text)."""
+        header = [f"z{k}" for k in range(self.dim)]
+        labels = None if self.labels is None else np.asarray(self.labels, dtype=np.int64)
+        names = None
+        if labels is not None:
+            header.append("label")
+            if self.label_names:
+                names = np.array([_csv_field(n) for n in self.label_names] + [""])  # "" for unnamed labels
+                header.append("label_name")
+        attrs = None if self.attributes is None else np.asarray(self.attributes).astype(np.int64)
+        if attrs is not None:
+            given = self.attribute_names or []
+            header += [_csv_field(given[k]) if k < len(given) else f"attribute{k}" for k in range(attrs.shape[1])]
+        codes = np.asarray(self.codes, dtype=np.float32)
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            f.write(",".join(header) + "\n")
+            for lo in range(0, len(codes), chunk):
+                rows = slice(lo, lo + chunk)
+                columns = [np.char.mod("%.9g", codes[rows])]  # 9 digits: the float32 values exactly
+                if labels is not None:
+                    lab = labels[rows]
+                    columns.append(lab.astype(str)[:, None])
+                    if names is not None:
+                        columns.append(names[np.where((lab >= 0) & (lab < len(names) - 1), lab, -1)][:, None])
+                if attrs is not None:
+                    columns.append(attrs[rows].astype(str))
+                f.writelines(",".join(row) + "\n" for row in np.concatenate(columns, axis=1))
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Encodings":

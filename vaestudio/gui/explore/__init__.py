@@ -8,6 +8,7 @@ can also be built and tested on its own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Optional
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, Qt
@@ -20,6 +21,7 @@ from .export import ExportController
 from .interpolation import InterpolationPanel
 from .lattice_view import LatticePanel
 from .mixer import AttributeMixer
+from .own_input import OwnImageInput
 from .preview import DecoderPreview
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -38,6 +40,7 @@ class ExploreTools:
     interpolation: InterpolationPanel
     export: ExportController
     docks: dict
+    own_input: Optional[OwnImageInput] = None  # picture drops and File > Encode Images
 
     def idle(self) -> bool:
         """The newest snapshot is encoded and every grid and strip asked for is on screen."""
@@ -125,6 +128,9 @@ def install(window) -> ExploreTools:
     export.add_to_menu(window.export_menu)
 
     tools = ExploreTools(explorer, canvas, preview, lattice, mixer, interpolation, export, docks)
+    tools.own_input = OwnImageInput(window, explorer, canvas)
+    if getattr(window, "file_menu", None) is not None:
+        tools.own_input.add_to_menu(window.file_menu, getattr(window, "quit_action", None))
     window.explore = tools
     app = QApplication.instance()
     if app is not None:

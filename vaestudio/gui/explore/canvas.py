@@ -20,15 +20,16 @@ from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
-from ...core.render import PALETTE
+from ...core.render import CIRCLE_COLOUR, PALETTE, SPHERE_COLOUR
+from ..elided_label import ElidedLabel
 from .class_legend import ClassLegend
 from .density import class_density, density_bounds, density_rgba
 from .explorer import Explorer
+from .own_marks import OwnImageMarks
 
 AUTO_DENSITY_ABOVE = 100_000
 HOVER_INTERVAL_MS = 16  # the screen's rate: a decode per frame at most
 MODES = (("auto", "Auto"), ("points", "Points"), ("density", "Density"))
-CIRCLE_COLOUR = (214, 39, 40)
 OVERLAY_COLOUR = (30, 30, 30)
 EMPTY_TEXT = "Train or open a model to see its latent space"
 
@@ -48,9 +49,8 @@ def circle_xy(centre, radius: float, n: int = 241) -> tuple[np.ndarray, np.ndarr
 
 
 def lattice_square(lattice) -> np.ndarray:
-    """(5, 2): the corners of the square the lattice fills, closed (the last is the first)."""
-    corners = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1], [-1, -1]], dtype=np.float64)
-    return np.asarray(lattice.circle.centre) + lattice.half_side * corners
+    """(5, 2): the corners of the rectangle the lattice fills, closed (the last is the first)."""
+    return lattice.corners()
 
 
 class InertScatter(pg.ScatterPlotItem):
@@ -164,7 +164,7 @@ class LatentCanvas(QWidget):
         self.fit_button.clicked.connect(self.fit_view)
         row.addWidget(self.fit_button)
         row.addStretch(1)
-        self.status = QLabel("")
+        self.status = ElidedLabel("")
         self.status.setObjectName("latentStatus")
         self.status.setStyleSheet("color: #5f6368;")
         row.addWidget(self.status)
@@ -191,6 +191,11 @@ class LatentCanvas(QWidget):
         self.density_item.setZValue(-10)
         self.circle_item = pg.PlotCurveItem(pen=pg.mkPen(CIRCLE_COLOUR, width=2))
         self.circle_item.setZValue(20)
+        # For D > 2 the D-sphere's great circle, dashed and labelled (the solid one is the view's own).
+        self.sphere_item = pg.PlotCurveItem(pen=pg.mkPen(SPHERE_COLOUR, width=1.5, style=Qt.PenStyle.DashLine))
+        self.sphere_item.setZValue(19)
+        self.sphere_label = pg.TextItem("", color=SPHERE_COLOUR, anchor=(0.5, 1))  # above its top
+        self.sphere_label.setZValue(19)
         self.lattice_square = pg.PlotCurveItem(pen=pg.mkPen(OVERLAY_COLOUR, width=1, style=Qt.PenStyle.DashLine))
         self.lattice_sites = InertScatter(size=4, symbol="s", pen=None, brush=pg.mkBrush(*OVERLAY_COLOUR, 200))
         self.path_line = pg.PlotCurveItem(pen=pg.mkPen(OVERLAY_COLOUR, width=2))
@@ -202,9 +207,10 @@ class LatentCanvas(QWidget):
         for z, it in enumerate((self.lattice_square, self.lattice_sites, self.path_line, self.path_dots,
                                 self.pin_marks, *self.pin_labels)):
             it.setZValue(30 + z)
-        for it in (self.density_item, self.circle_item, self.lattice_square, self.lattice_sites, self.path_line,
-                   self.path_dots, self.pin_marks, *self.pin_labels):
+        for it in (self.density_item, self.circle_item, self.sphere_item, self.sphere_label, self.lattice_square,
+                   self.lattice_sites, self.path_line, self.path_dots, self.pin_marks, *self.pin_labels):
             item.addItem(it, ignoreBounds=True)
+        self.own_marks = OwnImageMarks(self.explorer, item)  # the user's pictures, with thumbnails
         self.legend = ClassLegend(item)
         self.legend.toggled.connect(self._on_class_toggled)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
@@ -306,6 +312,7 @@ class LatentCanvas(QWidget):
             self.circle_item.setData(*circle_xy(e.circle.centre, e.circle.radius))
         else:
             self.circle_item.setData([], [])
+        self._draw_sphere()
         self._density = None
         self._draw_cloud()
         self._draw_path()
@@ -361,10 +368,23 @@ class LatentCanvas(QWidget):
         if lat is None or not self.explorer.ready:
             self.lattice_sites.setData([], [])
             self.lattice_square.setData([], [])
+            self._update_status()
             return
         self.lattice_sites.setData(pos=lat.points)
         square = lattice_square(lat)
         self.lattice_square.setData(square[:, 0], square[:, 1])
+        self._update_status()
+
+    def _draw_sphere(self) -> None:
+        e = self.explorer
+        sphere = e.sphere_circle if e.ready else None
+        self.sphere_label.setVisible(sphere is not None)
+        if sphere is None:
+            self.sphere_item.setData([], [])
+            return
+        self.sphere_item.setData(*circle_xy(sphere.centre, sphere.radius))
+        self.sphere_label.setText(f"{e.encodings.dim}-D sphere {e.coverage:.0%}")
+        self.sphere_label.setPos(float(sphere.centre[0]), float(sphere.centre[1] + sphere.radius))
 
     @Slot()
     def _draw_path(self) -> None:
@@ -462,6 +482,9 @@ class LatentCanvas(QWidget):
         parts = []
         if e.ready:
             parts.append(f"{len(e.points):,} {e.split_name} codes · {e.coverage:.0%} circle r = {e.circle.radius:.2f}")
+            lat = e.lattice_overlay
+            if lat is not None:
+                parts.append(f"lattice in {lat.circle_text()}")
             if self.effective_mode == "density":
                 parts.append("density")
         if e.busy:

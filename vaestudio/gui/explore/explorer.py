@@ -15,8 +15,9 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal, Slot
 
 from ...core.latent import (DEFAULT_COVERAGE, Circle, Encodings, Projection, decode_batch, encode_split,
-                            latent_circle, make_projection)
+                            make_projection, plane_circles)
 from .jobs import JobRunner
+from .own_images import OwnImages
 
 SPLIT = "validation"
 MAX_PINS = 2
@@ -48,11 +49,13 @@ class Explorer(QObject):
         self.runner = JobRunner(self)
         self.runner.finished.connect(self._on_job)
         self.runner.failed.connect(self._on_job_failed)
+        self.own_images = OwnImages(self)  # pictures the user brought; first to hear of a new model
         self.model = None  # the AutoEncoder CPU copy being explored
         self.encodings: Optional[Encodings] = None
         self.projection: Optional[Projection] = None
         self.points: Optional[np.ndarray] = None  # (N, 2) view coordinates of the encodings
-        self.circle: Optional[Circle] = None  # the coverage circle in view coordinates
+        self.circle: Optional[Circle] = None  # the view's coverage circle (of `points`), view coordinates
+        self.sphere_circle: Optional[Circle] = None  # the D-sphere's great circle for D > 2, else None
         self.dims: tuple[int, int] = (0, 1)
         self.pca = False
         self.coverage = DEFAULT_COVERAGE
@@ -213,21 +216,22 @@ class Explorer(QObject):
 
     # -- internals ----------------------------------------------------------------------
     def _clear_encodings(self) -> None:
-        self.encodings = self.projection = self.points = self.circle = None
+        self.encodings = self.projection = self.points = self.circle = self.sphere_circle = None
         self.encodings_changed.emit()
         self.view_changed.emit()
 
     def _update_view(self, encodings_changed: bool = False) -> None:
         enc = self.encodings
         if enc is None or enc.dim < 2:
-            self.projection = self.points = self.circle = None
+            self.projection = self.points = self.circle = self.sphere_circle = None
         else:
             d = enc.dim
             if not (0 <= self.dims[0] < d and 0 <= self.dims[1] < d) or self.dims[0] == self.dims[1]:
                 self.dims = (0, 1)
             self.projection = make_projection(enc.codes, dims=self.dims, pca=self.pca)
-            self.points = self.projection.to_view(enc.codes).astype(np.float32)
-            self.circle = latent_circle(enc.codes, self.projection, self.coverage)
+            points = self.projection.to_view(enc.codes)
+            self.points = points.astype(np.float32)
+            self.circle, self.sphere_circle = plane_circles(enc.codes, self.projection, self.coverage, points)
             self.pins = [self._pin_for(p.z) for p in self.pins]  # same latents, new view
         if encodings_changed:
             self.encodings_changed.emit()

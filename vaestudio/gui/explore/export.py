@@ -1,7 +1,9 @@
 """Exports of the latent tools, from the Export menu and the panels' buttons: the scatter, the
 lattice, the prior samples and the strips as PNG; interpolations and attribute sweeps as GIF or
-MP4. The codes are chosen in the GUI thread (cheap); decoding and writing run in a worker with
-the window's progress dialog (`ProgressTask`), which can cancel between chunks.
+MP4; the lattice's sites, the explored codes and the loss history as tables (CSV, NPY), written
+by the same core functions as the CLI's. The codes are chosen in the GUI thread (cheap);
+decoding and writing run in a worker with the window's progress dialog (`ProgressTask`), which
+can cancel between chunks.
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from ...core.animation import save_frames
 from ...core.errors import Cancelled
-from ...core.latent import decode_batch
+from ...core.history_table import run_dataset_names, write_history_csv
+from ...core.latent import decode_batch, write_sites_csv
 from ...core.render import auto_scale, image_grid, save_image, scatter_plot
 from .. import dialogs
 from ..progress_task import ProgressTask
@@ -60,6 +63,10 @@ class ExportController(QObject):
             None,
             ("sweep_strip", "Attribute S&weep Strip as PNG…", self.export_sweep_strip),
             ("sweep_animation", "Attribute Sweep Animati&on (GIF, MP4)…", self.export_sweep_animation),
+            None,
+            ("sites", "Lattice Si&tes (CSV)…", self.export_sites),
+            ("codes", "Latent &Codes (CSV/NPY)…", self.export_codes),
+            ("history", "Loss &History (CSV)…", self.export_history),
         )
         self.actions: dict[str, QAction] = {}
         self._layout = []
@@ -75,6 +82,7 @@ class ExportController(QObject):
             self._layout.append(act)
         lattice.export_button.clicked.connect(lambda: self.export_lattice() if lattice.page == "lattice"
                                               else self.export_samples())
+        lattice.sites_button.clicked.connect(lambda: self.export_sites())
         mixer.export_strip_button.clicked.connect(lambda: self.export_sweep_strip())
         mixer.export_anim_button.clicked.connect(lambda: self.export_sweep_animation())
         interpolation.export_strip_button.clicked.connect(lambda: self.export_interpolation_strip())
@@ -102,13 +110,18 @@ class ExportController(QObject):
             return False
         keep = self._visible_rows()
         points, labels = e.points[keep], None if e.encodings.labels is None else e.encodings.labels[keep]
-        names, circle, axes = e.encodings.label_names, e.circle, e.projection.axis_labels()
+        names, axes = e.encodings.label_names, e.projection.axis_labels()
+        circles, captions = [e.circle], []
+        if e.sphere_circle is not None:  # as `vaestudio scatter` draws them
+            circles.append(e.sphere_circle)
+            captions = [f"view {e.coverage:.0%}", f"{e.encodings.dim}-D sphere {e.coverage:.0%}"]
         lat = e.lattice_overlay
         polygons = [] if lat is None else [lattice_square(lat)[:-1]]
 
         def work(progress, cancel):
             progress(0, 0, "Drawing the scatter...")
-            save_image(scatter_plot(points, labels, names, circles=[circle], polygons=polygons, axis_labels=axes), path)
+            save_image(scatter_plot(points, labels, names, circles=circles, circle_labels=captions,
+                                    polygons=polygons, axis_labels=axes), path)
             return path, None
         return self._run("Exporting the latent scatter", work)
 
@@ -135,6 +148,51 @@ class ExportController(QObject):
         m = self.mixer
         return self._strip_png("the attribute sweep", "attribute-sweep", m.steps.value(), m.sweep_latents,
                                m.sweep_labels, path)
+
+    # ===================================================================== tables
+    def export_sites(self, path: Optional[str] = None) -> bool:
+        """Every site of the lattice on show: row, col, view point and latent vector (as `--sites-out`)."""
+        lat = self.lattice.lattice
+        path = path or self._ask_table("Export the lattice sites", f"lattice-sites-{self.lattice.n}x{self.lattice.n}")
+        if not path or lat is None:
+            return False
+
+        def work(progress, cancel):
+            progress(0, 0, "Writing the sites...")
+            write_sites_csv(lat, path)
+            return path, None
+        return self._run("Exporting the lattice sites", work)
+
+    def export_codes(self, path: Optional[str] = None) -> bool:
+        """The explored split's codes with labels and attributes (.csv) or alone (.npy), by suffix."""
+        enc = self.explorer.encodings
+        path = path or self._ask_table("Export the latent codes", f"latent-codes-{self.explorer.split_name}",
+                                       dialogs.CODES_FILTER)
+        if not path or enc is None:
+            return False
+
+        def work(progress, cancel):
+            progress(0, 0, f"Writing {len(enc):,} codes...")
+            enc.save(path)
+            return path, None
+        return self._run("Exporting the latent codes", work)
+
+    def export_history(self, path: Optional[str] = None) -> bool:
+        """The run's loss history, one row per finished epoch (as `vaestudio info --history-csv`)."""
+        run = self.explorer.session.run
+        if run is None or not run.history:
+            self._status("The model has no finished epoch to export yet")
+            return False
+        history, names = [dict(r) for r in run.history], run_dataset_names(run)  # a copy: training appends
+        path = path or self._ask_table("Export the loss history", "loss-history")
+        if not path:
+            return False
+
+        def work(progress, cancel):
+            progress(0, 0, "Writing the history...")
+            write_history_csv(path, history, names)
+            return path, None
+        return self._run("Exporting the loss history", work)
 
     # ===================================================================== animations
     def export_interpolation_animation(self, options: Optional[export_dialog.AnimationOptions] = None) -> bool:
@@ -218,6 +276,10 @@ class ExportController(QObject):
         return export_dialog.choose_png_path(self.parent_widget, title,
                                              export_dialog.suggested_path(self.folder, stem, ".png"))
 
+    def _ask_table(self, title: str, stem: str, filter_: str = dialogs.CSV_FILTER) -> str:
+        return dialogs.choose_save_file(self.parent_widget, title,
+                                        export_dialog.suggested_path(self.folder, stem, ".csv"), filter_)
+
     def _ask_animation(self, title: str, stem: str):
         return export_dialog.ask_animation_options(
             self.parent_widget, title, export_dialog.suggested_path(self.folder, stem, ".gif"),
@@ -240,4 +302,4 @@ class ExportController(QObject):
         ready = self.explorer.ready and self.explorer.model is not None
         has_model = self.explorer.model is not None
         for key, act in self.actions.items():
-            act.setEnabled(has_model if key == "samples" else ready)
+            act.setEnabled(has_model if key in ("samples", "history") else ready)

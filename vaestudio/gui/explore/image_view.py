@@ -2,7 +2,8 @@
 
 Decodes are tiny (28x28) and grids are large: the view fills its space, enlarging with
 nearest-neighbour so pixels stay crisp and shrinking smoothly. It keeps the uint8 array it shows (`array`), which
-is what tests compare with the expected decode.
+is what tests compare with the expected decode. A double-click on a picture emits `double_clicked` (the
+lattice panel opens the grid enlarged).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Optional
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QRectF, QSize, Qt
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -38,6 +39,8 @@ def to_qimage(hwc: np.ndarray) -> QImage:
 class ImageView(QWidget):
     """One image scaled to fit (aspect kept), centred, with a placeholder text when empty."""
 
+    double_clicked = Signal()
+
     def __init__(self, placeholder: str = "", min_side: int = 64, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.placeholder = placeholder
@@ -55,6 +58,13 @@ class ImageView(QWidget):
             self.array = to_hwc(image)
             self._qimage = to_qimage(self.array)
         self.update()
+
+    def mouseDoubleClickEvent(self, event) -> None:
+        if self._qimage is not None and event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+            self.double_clicked.emit()
+        else:
+            super().mouseDoubleClickEvent(event)
 
     def sizeHint(self) -> QSize:
         return QSize(2 * self._min_side, 2 * self._min_side)
