@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent
 
-from test_explore_support import (click, explorer, finish, make_explorer, make_session, send_mouse, session,  # noqa: F401
+from test_explore_support import (build_canvas, click, explorer, finish, make_explorer, make_session, send_mouse, session,  # noqa: F401
                                   tiny_model)
 from vaestudio.core.latent import decode_batch
 from vaestudio.core.render import to_uint8_hwc
@@ -14,19 +14,7 @@ from vaestudio.core.render import to_uint8_hwc
 
 @pytest.fixture
 def canvas(qtbot, explorer):
-    from vaestudio.gui.explore.canvas import LatentCanvas
-    from vaestudio.gui.explore.preview import DecoderPreview
-
-    c = LatentCanvas(explorer)
-    qtbot.addWidget(c)
-    c.preview = DecoderPreview(explorer)
-    qtbot.addWidget(c.preview)
-    c.resize(640, 540)
-    c.show()
-    c.preview.show()
-    qtbot.waitExposed(c)
-    c.fit_view()
-    return c
+    return build_canvas(qtbot, explorer)
 
 
 def hover(qtbot, canvas, x, y):

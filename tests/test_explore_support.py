@@ -90,3 +90,20 @@ def explore_window(qtbot, tmp_path, monkeypatch, latent_dim: int = 2):
     yield w
     w.session.set_dirty(False)
     w.explore.shutdown()
+
+
+def build_canvas(qtbot, explorer):
+    """A latent canvas with its decoder panel beside it, shown and fitted to the circle."""
+    from vaestudio.gui.explore.canvas import LatentCanvas
+    from vaestudio.gui.explore.preview import DecoderPreview
+
+    c = LatentCanvas(explorer)
+    qtbot.addWidget(c)
+    c.preview = DecoderPreview(explorer)
+    qtbot.addWidget(c.preview)
+    c.resize(640, 540)
+    c.show()
+    c.preview.show()
+    qtbot.waitExposed(c)
+    c.fit_view()
+    return c

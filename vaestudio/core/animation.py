@@ -77,12 +77,19 @@ def pad_to_multiple(frame: np.ndarray, block: int = MACRO_BLOCK, value: int = 25
 
 
 def _imageio():
+    """imageio, once its ffmpeg is known to exist: both are dependencies, but an environment can
+    still lack them (a partial install, a frozen app) and the user deserves the fix, not a trace."""
     try:
         import imageio.v2 as imageio
-        import imageio_ffmpeg  # noqa: F401  (the ffmpeg binary)
+        import imageio_ffmpeg
     except ImportError as e:
-        raise VaeStudioError("MP4 export needs imageio and imageio-ffmpeg: "
+        raise VaeStudioError("MP4 export needs imageio and imageio-ffmpeg, which are missing here: "
                              "pip install vaestudio[video]") from e
+    try:
+        imageio_ffmpeg.get_ffmpeg_exe()
+    except RuntimeError as e:
+        raise VaeStudioError("MP4 export found no ffmpeg program: reinstall imageio-ffmpeg "
+                             "(pip install --force-reinstall imageio-ffmpeg) or set IMAGEIO_FFMPEG_EXE") from e
     return imageio
 
 
@@ -91,14 +98,25 @@ def write_mp4(images, path: str | os.PathLike, fps: float = 10.0,
     """Images (N, C, H, W) -> an H.264 MP4 of N frames at `fps`, sides padded to multiples of 16."""
     imageio = _imageio()
     frames = [pad_to_multiple(np.asarray(f)) for f in _frames(images, labels, scale)]
-    writer = imageio.get_writer(os.fspath(path), format="FFMPEG", mode="I", fps=fps,
-                                codec="libx264", pixelformat="yuv420p", macro_block_size=1,
-                                quality=8, ffmpeg_log_level="error")
     try:
-        for f in frames:
-            writer.append_data(f)
-    finally:
-        writer.close()
+        Path(path).unlink(missing_ok=True)  # so an old file cannot pass for the new one
+        writer = imageio.get_writer(os.fspath(path), format="FFMPEG", mode="I", fps=fps,
+                                    codec="libx264", pixelformat="yuv420p", macro_block_size=1,
+                                    quality=8, ffmpeg_log_level="error")
+        try:
+            for f in frames:
+                writer.append_data(f)
+        finally:
+            writer.close()
+    except (OSError, RuntimeError, ValueError) as e:  # ffmpeg refused or died: no half-written video
+        Path(path).unlink(missing_ok=True)
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        raise VaeStudioError(f"ffmpeg could not write {Path(path).name}: {first}") from e
+    if not Path(path).is_file() or Path(path).stat().st_size == 0:  # imageio can miss an ffmpeg that quit
+        Path(path).unlink(missing_ok=True)
+        fix = ("is IMAGEIO_FFMPEG_EXE a working ffmpeg?" if os.environ.get("IMAGEIO_FFMPEG_EXE")
+               else "pip install --force-reinstall imageio-ffmpeg")
+        raise VaeStudioError(f"ffmpeg could not write {Path(path).name}: it wrote no video ({fix})")
     h, w = frames[0].shape[:2]
     return AnimationInfo(path=os.fspath(path), n_frames=len(frames), frame_ms=1000.0 / fps,
                          size=(w, h))

@@ -235,7 +235,8 @@ def presets(have_gpu: bool = False) -> list[Preset]:
 
     w = 32 if have_gpu else 16
     return [
-        Preset("MNIST MLP VAE, 2-D latent", "784-500-250-2 as in the blog; latent plots directly",
+        Preset("MNIST MLP VAE, 2-D latent", "784-500-250-2, the MNIST model of the 'Variational autoencoders' blog "
+                                             "post's TensorFlow code; its 2-D latent plots directly",
                make_model_config(kind="vae", arch="mlp", latent_dim=2, hidden=(500, 250)),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3)),
         Preset("MNIST MLP VAE, 10-D latent", "784-500-250-10; explore with coordinate pairs or PCA",
@@ -247,7 +248,8 @@ def presets(have_gpu: bool = False) -> list[Preset]:
         Preset("MNIST MLP autoencoder, 2-D", "a plain autoencoder for comparison",
                make_model_config(kind="ae", arch="mlp", latent_dim=2, hidden=(500, 250)),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3)),
-        Preset("CelebA conv VAE, 64x64", f"four 4x4 conv layers from {w} channels, latent 100",
+        Preset("CelebA conv VAE, 64x64", f"the same blog post's CelebA model: four 4x4 conv layers from {w} "
+                                               f"channels, latent 100",
                make_model_config(kind="vae", arch="conv", image_shape=(3, 64, 64), latent_dim=100,
                                  conv_width=w, likelihood="gaussian", gaussian_sigma=0.1),
                TrainConfig(epochs=10, batch_size=100, lr=1e-3), dataset="faces"),

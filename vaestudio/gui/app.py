@@ -80,6 +80,14 @@ def open_window(debug: bool = False):
 
 
 def run_app(debug: bool = False) -> int:
+    """The window until it closes; 2 with one line on stderr when Linux lacks libraries the
+    xcb plugin needs (Qt alone would only say it "could not load the Qt platform plugin")."""
+    from .platform_check import check_xcb
+
+    problem = check_xcb()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     app, window = open_window(debug)
     code = app.exec()
     sys.excepthook = sys.__excepthook__

@@ -98,7 +98,7 @@ class CompareWindow(QWidget):
         self.sites.setObjectName("compareSites")
         self.sites.addItem("Each run's own circle", "own")
         self.sites.addItem("Shared sites", "shared")
-        self.sites.setToolTip("Lattice sites: inside each run's own 99% circle (as the blog does), or the same "
+        self.sites.setToolTip("Lattice sites: inside each run's own 99% circle (as the Lattice tab places them), or the same "
                               "view coordinates for every run")
         self.compare_button = QPushButton("Co&mpare")
         self.compare_button.setObjectName("compareButton")

@@ -121,3 +121,39 @@ def choose_image_files(parent: QWidget, folder: str) -> list[str]:
     """Picture files to encode with the current model (File > Encode Images...)."""
     paths, _ = QFileDialog.getOpenFileNames(parent, "Encode Images", folder, IMAGE_FILTER)
     return list(paths)
+
+
+def dataset_missing_box(parent: Optional[QWidget], name: str, looked_in: list[str], can_download: bool,
+                        needed: str = "", why_not: str = "") -> tuple[QMessageBox, dict]:
+    """The "files not found" question, built but not shown: (box, {answer: button})."""
+    where = "\n".join(f"    {p}" for p in looked_in if p)
+    text = f"The {name} files are not on this computer. They were looked for in:\n{where}"
+    if needed:
+        text += f"\n\nThe files it needs: {needed}."
+    if can_download:
+        text += f"\n\nChoose the folder that holds them, or download {name} from the internet."
+    else:
+        text += "\n\nChoose the folder that holds them."
+        if why_not:
+            text += f" Downloading is not possible now: {why_not}."
+    box = QMessageBox(QMessageBox.Icon.Question, f"{name} not found", text, QMessageBox.StandardButton.NoButton,
+                      parent)
+    box.setObjectName("datasetMissingDialog")
+    box.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    buttons = {"choose": box.addButton("Choose Folder...", QMessageBox.ButtonRole.AcceptRole)}
+    if can_download:
+        buttons["download"] = box.addButton("Download", QMessageBox.ButtonRole.ActionRole)
+    buttons["cancel"] = box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(buttons["choose"])
+    box.setEscapeButton(buttons["cancel"])
+    return box, buttons
+
+
+def ask_dataset_missing(parent: Optional[QWidget], name: str, looked_in: list[str], can_download: bool,
+                        needed: str = "", why_not: str = "") -> str:
+    """'choose' | 'download' | 'cancel' for a data set whose files were not found; Download is
+    offered only when `can_download` (the download site answered), else `why_not` says why."""
+    box, buttons = dataset_missing_box(parent, name, looked_in, can_download, needed, why_not)
+    box.exec()
+    clicked = box.clickedButton()
+    return next((answer for answer, button in buttons.items() if button is clicked), "cancel")

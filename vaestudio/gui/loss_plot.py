@@ -19,6 +19,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from ..core.units import NEGATIVE_NATS_NOTE, likelihood_bits_per_dim
+
 TRAIN_COLOUR = (31, 119, 180)
 VAL_COLOUR = (214, 39, 40)
 BOUNDARY_COLOUR = (120, 120, 120)
@@ -38,6 +40,7 @@ class LossPlot(QWidget):
         self._boundaries: list = []
         self._first = None
         self._x_range = None
+        self._tips_for = None  # (id of the run, epochs in its history) the tooltips were written for
         self.empty = QLabel("Train or open a model to see its loss curves")
         self.empty.setStyleSheet("color: palette(mid);")
         self._layout.addWidget(self.empty)
@@ -54,6 +57,7 @@ class LossPlot(QWidget):
         if [t.name for t in terms] != [t.name for t in self.terms]:
             self._build(terms)
         self._x_range = None
+        self._tips_for = None
         self._redraw()
 
     def schedule(self) -> None:
@@ -67,13 +71,13 @@ class LossPlot(QWidget):
             w.hide()  # off screen now, not when the deferred delete runs
             w.deleteLater()
         self.plots, self._train_curves, self._val_curves, self._boundaries = {}, {}, {}, []
+        self._tips_for = None
         self.terms = list(terms)
         self.empty.setVisible(not terms)
         first = None
         for i, term in enumerate(terms):
             w = pg.PlotWidget(background="w")
             w.setObjectName(f"lossPlot_{term.name}")
-            w.setToolTip(f"{term.title}, {term.unit}: {term.help}" if term.help else term.title)
             item = w.getPlotItem()
             item.setTitle(term.title, color="#333", size="9pt")
             item.setLabel("bottom", "epoch")
@@ -128,12 +132,31 @@ class LossPlot(QWidget):
                 curves[term.name].setData(x, y)
                 xs.append(x)
         self._mark_boundaries()
+        self._update_tips()
         allx = np.concatenate(xs) if xs else np.zeros(0)
         lo = math.floor(float(allx.min())) if allx.size else 0
         hi = max(1, math.ceil(float(allx.max()))) if allx.size else 1
         if (lo, hi) != self._x_range:  # the x axes (linked) change once an epoch at most
             self._x_range = (lo, hi)
             self._first.setXRange(lo, hi, padding=0.02)
+
+    def _update_tips(self) -> None:
+        """Each plot's tooltip: what its term is and, for a Gaussian likelihood, why the nats can
+        be negative and the last epoch in bits/dim (rewritten once an epoch at most)."""
+        run = self.run
+        key = (id(run), len(run.history) if run is not None else 0)
+        if key == self._tips_for:
+            return
+        self._tips_for = key
+        note = ""
+        if run is not None and getattr(run.model_config, "likelihood", None) == "gaussian":
+            note = "\n\n" + NEGATIVE_NATS_NOTE
+            figure = likelihood_bits_per_dim(run.model_config, run.history[-1]) if run.history else None
+            if figure is not None:
+                note += f"\nEpoch {run.history[-1].get('epoch')}: {figure[0]} ≈ {figure[1]:.2f} bits/dim."
+        for term in self.terms:
+            base = f"{term.title}, {term.unit}: {term.help}" if term.help else term.title
+            self.plots[term.name].setToolTip(base + note)
 
     def _mark_boundaries(self) -> None:
         """A dashed line where the run changed data set, labelled with the new one's name."""

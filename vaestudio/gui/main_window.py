@@ -80,6 +80,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.loss_plot = self.loss_dock.plot
         self._make_menus()
         self.add_dock(self.training_dock, Qt.DockWidgetArea.LeftDockWidgetArea)
+        # the settings take the full height on the left, so the whole form fits at 1280x800
+        self.setCorner(Qt.Corner.BottomLeftCorner, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.add_dock(self.loss_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
         self._make_status_bar()
         self._connect()
@@ -89,6 +91,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.resizeDocks([self.training_dock], [350], Qt.Orientation.Horizontal)
         self.resizeDocks([self.loss_dock], [230], Qt.Orientation.Vertical)
         self.install_explore()
+        self._default_layout = self.saveState()  # View > Reset Layout goes back to this
         self.settings.restore_window(self)
         self._update_plan()
 
@@ -118,8 +121,18 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.stop_action.setIcon(style.standardIcon(style.StandardPixmap.SP_MediaStop))
         self.model_info_action = _action(self, "About This &Model", self.show_model_info, "Ctrl+I",
                                          "modelInfoAction", "What the current model is: kind, progress, data sets")
+        self.reset_layout_action = _action(self, "&Reset Layout", self.reset_layout, "Ctrl+Shift+R",
+                                           "resetLayoutAction", "Put every panel back where it was at first")
         self.compare_action = _action(self, "&Compare Runs...", self.show_compare, "Ctrl+Shift+C", "compareAction",
                                       "Two to four runs side by side: latent spaces, lattices, samples, metrics")
+        self.guide_action = _action(self, "&User Guide", self.show_guide, QKeySequence.StandardKey.HelpContents,
+                                    "guideAction", "What each part of the window does and how to read the numbers")
+        if self.guide_action.shortcut().isEmpty():  # no platform help key: F1 everywhere
+            self.guide_action.setShortcut(QKeySequence("F1"))
+        self.getting_started_action = _action(self, "&Getting Started", self.show_getting_started, None,
+                                              "gettingStartedAction", "A first tour: train, hover, mix, export")
+        self.shortcuts_action = _action(self, "&Keyboard Shortcuts", self.show_shortcuts, None, "shortcutsAction",
+                                        "Every keyboard shortcut of the window")
         self.about_action = _action(self, "&About VAE Studio", self.show_about, None, "aboutAction")
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_qt_action = _action(self, "About &Qt", QApplication.aboutQt, None, "aboutQtAction")
@@ -155,9 +168,14 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.view_menu = bar.addMenu("&View")
         self.view_menu.setObjectName("viewMenu")
         self.view_menu.addAction(self.compare_action)
+        self.view_menu.addAction(self.reset_layout_action)
         self.view_menu.addSeparator()
 
         self.help_menu = bar.addMenu("&Help")
+        self.help_menu.setObjectName("helpMenu")
+        for act in (self.guide_action, self.getting_started_action, self.shortcuts_action):
+            self.help_menu.addAction(act)
+        self.help_menu.addSeparator()
         self.help_menu.addAction(self.model_info_action)
         self.help_menu.addSeparator()
         self.help_menu.addAction(self.about_action)
@@ -268,24 +286,31 @@ class MainWindow(ModelFilesMixin, QMainWindow):
                 return
         dataset_menu.remember(self.settings, dataset.spec)
         self.session.set_dataset(dataset)
-        self.statusBar().showMessage(f"Opened {dataset.name}", 4000)
+        if dataset.warnings:  # e.g. unreadable files skipped: said without stopping anyone
+            self.statusBar().showMessage(f"Opened {dataset.name}; " + " ".join(dataset.warnings), 30000)
+        else:
+            self.statusBar().showMessage(f"Opened {dataset.name}", 4000)
 
     @Slot(object, str, str)
     def _on_dataset_failed(self, spec, message: str, details: str) -> None:
         self.statusBar().clearMessage()
         dialogs.show_error(self, "Cannot open the data set", message, details)
 
-    @Slot(object, str)
-    def _on_dataset_not_found(self, spec, message: str) -> None:
+    @Slot(object, object)
+    def _on_dataset_not_found(self, spec, missing) -> None:
+        """One question: where the files were looked for; Choose Folder, Download (only when the
+        download site answers) or Cancel, which keeps the current data set."""
         self.statusBar().clearMessage()
         if dataset_menu.needs_pick(spec.name):
-            dialogs.show_error(self, "Data set not found", message)
-        elif dialogs.ask_yes_no(self, "Data set not found",
-                                f"{message}\n\nDownload {dataset_menu.title_of(spec.name)} now?"):
+            dialogs.show_error(self, "Data set not found", missing.message)
+            return
+        title = dataset_menu.title_of(spec.name)
+        answer = dialogs.ask_dataset_missing(self, title, missing.looked_in, missing.can_download,
+                                             missing.needed, missing.why_not)
+        if answer == "download":
             self.open_dataset(spec, download=True)
-        else:
-            folder = dialogs.choose_folder(self, f"Folder holding {dataset_menu.title_of(spec.name)}",
-                                           spec.root or "")
+        elif answer == "choose":
+            folder = dialogs.choose_folder(self, f"Folder holding {title}", spec.root or "")
             if folder:
                 self.open_dataset(DatasetSpec(spec.name, folder, dict(spec.options)))
 
@@ -412,7 +437,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
     @Slot(object)
     def _on_dataset(self, dataset) -> None:
         c, h, w = dataset.image_shape
-        self.dataset_label.setText(f"{dataset.name}: {len(dataset.train):,} training images, "
+        held = f" + {len(dataset.validation):,} validation" if len(dataset.validation) else ""
+        self.dataset_label.setText(f"{dataset.name}: {len(dataset.train):,} training{held} images, "
                                    f"{w}×{h}{'' if c == 1 else ' colour'}")
         self.training_dock.form.suit_images(c)
 
@@ -434,7 +460,8 @@ class MainWindow(ModelFilesMixin, QMainWindow):
     @Slot(object)
     def _on_epoch(self, record: dict) -> None:
         self.loss_plot.schedule()
-        self.training_dock.show_epoch(record)
+        run = self.session.run
+        self.training_dock.show_epoch(record, run.model_config if run is not None else None)
 
     @Slot(object)
     def _on_step(self, ev: dict) -> None:
@@ -489,7 +516,9 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self.training_dock.show_finished(result)
         text = {"finished": "Training finished", "cancelled": "Training stopped",
                 "diverged": "Training diverged"}.get(result["status"], "Training ended")
-        self.statusBar().showMessage(f"{text}: {result['epochs_done']:g} epochs in total", 6000)
+        done = float(result["epochs_done"])
+        amount = f"{done:g} epoch{'' if done == 1 else 's'}" if done.is_integer() else f"{done:.2f} epochs"
+        self.statusBar().showMessage(f"{text}: {amount} in total", 6000)
 
     def _update_title(self) -> None:
         s = self.session
@@ -505,6 +534,31 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         self._export_placeholder.setVisible(not others)
 
     # ===================================================================== help, closing
+    def show_guide(self):
+        """Help > User Guide: modeless, so it can stay open beside the window it describes."""
+        from .help_dialogs import GuideDialog
+
+        box = GuideDialog(self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
+    def show_shortcuts(self):
+        from .help_dialogs import ShortcutsDialog
+
+        box = ShortcutsDialog(self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
+    def show_getting_started(self):
+        from .help_dialogs import GettingStartedDialog
+
+        box = GettingStartedDialog(self)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.show()
+        return box
+
     def show_about(self) -> None:
         QMessageBox.about(
             self, f"About {APPLICATION}",
@@ -525,6 +579,19 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         box = ModelInfoDialog(self, run, s.dataset, training=s.training,
                               measurable=not s.training or s.saved_state is not None)
         box.open()
+
+    def reset_layout(self) -> None:
+        """Every dock back in its place, shown and docked, at the first-start sizes."""
+        for dock in self.findChildren(QDockWidget):
+            dock.setFloating(False)
+        self.restoreState(self._default_layout)
+        for dock in self.findChildren(QDockWidget):
+            dock.show()
+        self.resizeDocks([self.training_dock], [350], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.loss_dock], [230], Qt.Orientation.Vertical)
+        explore = getattr(self, "explore", None)
+        if explore is not None:
+            explore.default_sizes(self)
 
     def show_compare(self):
         """The Compare Runs window (one, kept); opened with the current model in its list."""
@@ -554,7 +621,13 @@ class MainWindow(ModelFilesMixin, QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         if not self._closing:
+            # Training waits while the user decides: no epochs pass behind the question.
+            paused_here = self.session.state == "running"
+            if paused_here:
+                self.controller.pause()
             if not self._confirm_discard("quitting"):
+                if paused_here:
+                    self.controller.resume()
                 event.ignore()
                 return
             self._closing = True

@@ -57,7 +57,8 @@ class ModelFilesMixin:
         if not from_autosave:
             self.settings.add_recent_model(opened_from)
             self.settings.set_last_folder("models", Path(opened_from).parent)
-        self.training_dock.reset_progress(f"Opened: {run.epochs_done:g} of {run.target_epochs} epochs trained")
+        self.training_dock.reset_progress(f"Opened: {run.epochs_done:g} of {run.target_epochs} "
+                                          f"epoch{'' if run.target_epochs == 1 else 's'} trained")
         spec = run.dataset_spec
         if spec is not None and (self.session.dataset is None or self.session.dataset.spec != spec):
             self.open_dataset(spec)

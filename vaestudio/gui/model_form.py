@@ -126,6 +126,23 @@ def _option_widget(f) -> QWidget:
     return w
 
 
+def _made_for(preset: Preset) -> str:
+    """Which data set a preset suits, by title: a preset named for MNIST or CelebA says so and
+    names the built-in set that stands in for it without a download."""
+    from ..core.data.registry import dataset_info
+
+    try:
+        title = dataset_info(preset.dataset).title
+    except Exception:  # noqa: BLE001 -- an unknown name is shown as it is
+        title = preset.dataset
+    if title.endswith(" (built in)"):
+        title = f"built-in {title[:-len(' (built in)')]}"
+    real = next((n for n in ("MNIST", "CelebA") if preset.name.startswith(n)), "")
+    if real:
+        return f"Made for {real}; the {title} data set suits it too, with no download."
+    return f"Made for the {title} data set."
+
+
 class ModelSettingsForm(QWidget):
     """Preset chooser, model settings and training settings."""
 
@@ -160,6 +177,11 @@ class ModelSettingsForm(QWidget):
         self.conv_width = _spin("convWidthSpin", 1, 512, 32)
         self.conv_width.setToolTip("channels of the first conv layer; they double per layer")
         self.likelihood = _combo(LIKELIHOODS, "likelihoodCombo")
+        self.likelihood.setToolTip(
+            "How the decoder scores a pixel. Bernoulli (grey images): a probability, so its nats are "
+            "never negative. Gaussian: a density of continuous values, whose -log can be negative "
+            "(e.g. -7,869 nats per image on faces); it is not comparable with Bernoulli numbers, so "
+            "the window also shows it in bits per dimension on the 0-255 grey levels.")
         self.lock_note = QLabel("Trained models keep their architecture: Train ▸ New Model... to change it.")
         self.lock_note.setWordWrap(True)
         self.lock_note.setStyleSheet("color: palette(mid);")
@@ -253,7 +275,7 @@ class ModelSettingsForm(QWidget):
         i = self.preset.findText(preset.name)
         if i >= 0:
             self.preset.setCurrentIndex(i)
-        self.preset_note.setText(f"{preset.description}. Made for the '{preset.dataset}' data set.")
+        self.preset_note.setText(f"{preset.description}. {_made_for(preset)}")
         self.preset_note.show()
         self.preset_applied.emit(preset)
 

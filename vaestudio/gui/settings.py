@@ -1,4 +1,4 @@
-"""What the window remembers between runs: geometry, dock layout, recent models, data folders.
+"""What the window remembers between runs: geometry, dock layout, recent models, data and export folders.
 
 Everything goes through `AppSettings`, a thin typed layer over `QSettings`. Setting the
 environment variable `VAESTUDIO_STATE_DIR` moves the settings (an INI file) and the autosaves
@@ -88,6 +88,20 @@ class AppSettings:
             folders = {}
         folders[key] = os.path.abspath(os.fspath(path))
         self._set_json("folders/last", folders)
+
+    def export_folder(self, kind: str) -> Optional[str]:
+        """The folder the last export of `kind` ('image', 'animation', 'table') went to, if it
+        still exists: each kind's chooser opens where that kind of file was last written."""
+        folders = self._get_json("folders/exports", {})
+        value = folders.get(kind) if isinstance(folders, dict) else None
+        return value if isinstance(value, str) and os.path.isdir(value) else None
+
+    def set_export_folder(self, kind: str, folder: str | os.PathLike) -> None:
+        folders = self._get_json("folders/exports", {})
+        if not isinstance(folders, dict):
+            folders = {}
+        folders[kind] = os.path.abspath(os.fspath(folder))
+        self._set_json("folders/exports", folders)
 
     # -- the data set opened last (a DatasetSpec dict) --------------------------------------
     def last_dataset(self) -> Optional[dict]:

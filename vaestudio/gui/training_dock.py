@@ -7,6 +7,7 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (QDockWidget, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QProgressBar, QScrollArea,
                                QSizePolicy, QToolButton, QVBoxLayout, QWidget)
 
+from ..core.units import likelihood_bits_per_dim
 from .loss_plot import LossPlot
 from .model_form import ModelSettingsForm
 
@@ -98,12 +99,18 @@ class TrainingDock(QDockWidget):
         self.status.setText(f"{what[:1].upper()}{what[1:]} (step {done:,} of {total:,}), then the model trains."
                             if total > 0 else f"{what[:1].upper()}{what[1:]}...")
 
-    def show_epoch(self, record: dict) -> None:
+    def show_epoch(self, record: dict, model_config=None) -> None:
+        """The epoch's losses; for a Gaussian likelihood (`model_config`) also bits/dim, since
+        its nats can be negative and do not compare with a Bernoulli run's."""
         val = record.get("val_loss")
         text = f"Epoch {record['epoch']}: train loss {record['train_loss']:.2f}"
         if val is not None:
             text += f", validation {val:.2f}"
-        self.status.setText(text + f" nats per image, {record['seconds']:.1f} s")
+        text += " nats per image"
+        figure = likelihood_bits_per_dim(model_config, record) if model_config is not None else None
+        if figure is not None:
+            text += f" (≈ {figure[1]:.2f} bits/dim, {figure[0]})"
+        self.status.setText(text + f", {record['seconds']:.1f} s")
 
     def show_finished(self, result: dict) -> None:
         if result["status"] == "finished":

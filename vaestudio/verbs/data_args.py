@@ -5,6 +5,7 @@ built-in digits).
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Optional
 
 from ..core.data.base import DatasetSpec, ImageDataset, ProgressFn
@@ -54,5 +55,9 @@ def dataset_from_args(args, default_spec: Optional[DatasetSpec] = None,
     options = parse_data_options(getattr(args, "data_option", None))
     download = bool(getattr(args, "download", False))
     if default_spec is not None and name in (None, default_spec.name):
-        return open_dataset(default_spec, root, download=download, progress=progress, **options)
-    return open_dataset(name or DEFAULT_DATASET, root, download=download, progress=progress, **options)
+        ds = open_dataset(default_spec, root, download=download, progress=progress, **options)
+    else:
+        ds = open_dataset(name or DEFAULT_DATASET, root, download=download, progress=progress, **options)
+    for warning in ds.warnings:  # e.g. files skipped: said once, on stderr, so stdout stays data
+        print(f"vaestudio: warning: {warning}", file=sys.stderr)
+    return ds

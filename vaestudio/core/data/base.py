@@ -59,6 +59,7 @@ class ImageDataset:
     label_names: Optional[list[str]] = None
     attribute_names: Optional[list[str]] = None
     description: str = ""
+    warnings: list[str] = field(default_factory=list)  # what a person should know (files skipped)
 
     @property
     def image_shape(self) -> tuple[int, int, int]:

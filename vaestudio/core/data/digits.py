@@ -163,8 +163,10 @@ def _generate(seed: int, split: int, n: int, progress, cancel) -> tuple[np.ndarr
 
     which = ("train", "test")[split]
     stem = f"digits-{which}-{cache_key('digits', GENERATOR_VERSION, seed, split, n)}"
+    # The train file also holds the validation images (its end), as the status bar says.
+    what = ("training and validation", "test")[split]
     images, arrays = build_cached(stem, n, (1, SIZE, SIZE), make_chunk, chunk=BLOCK, required=("labels",),
-                                  message=f"drawing {n:,} {which} digits", progress=progress, cancel=cancel)
+                                  message=f"drawing {n:,} {what} digits", progress=progress, cancel=cancel)
     return images, arrays["labels"]
 
 

@@ -64,6 +64,9 @@ class ExploreTools:
                             Qt.MouseButton.NoButton, Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
         QApplication.sendEvent(viewport, event)
 
+    def default_sizes(self, window) -> None:
+        _default_sizes(window, self.docks)
+
     def shutdown(self) -> None:
         self.explorer.shutdown()
 
@@ -83,6 +86,14 @@ def _dock(window, title: str, name: str, widget: QWidget) -> QDockWidget:
     dock.setWidget(widget)
     window.add_dock(dock, RIGHT)
     return dock
+
+
+def _default_sizes(window, docks: dict) -> None:
+    """The right-hand column's first-start sizes (also View > Reset Layout): the decoder on top,
+    the lattice raised below it with room for the mixer's and interpolation's controls at 1280x800."""
+    docks["lattice"].raise_()
+    window.resizeDocks([docks["preview"]], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+    window.resizeDocks([docks["preview"], docks["lattice"]], [290, 480], Qt.Orientation.Vertical)
 
 
 def install(window) -> ExploreTools:
@@ -108,7 +119,7 @@ def install(window) -> ExploreTools:
     mixer = AttributeMixer(explorer)
     interpolation = InterpolationPanel(explorer)
     docks = {
-        "preview": _dock(window, "Decoder", "decoderDock", preview),
+        "preview": _dock(window, "Decoder", "decoderDock", _scrolling(preview)),
         "lattice": _dock(window, "Lattice", "latticeDock", lattice),
         "mixer": _dock(window, "Attribute Mixer", "mixerDock", _scrolling(mixer)),
         "interpolation": _dock(window, "Interpolation", "interpolationDock", _scrolling(interpolation)),
@@ -120,9 +131,7 @@ def install(window) -> ExploreTools:
     for key in ("lattice", "interpolation"):
         panel = lattice if key == "lattice" else interpolation
         docks[key].visibilityChanged.connect(panel.set_on_screen)
-    docks["lattice"].raise_()
-    window.resizeDocks([docks["preview"]], [DOCK_WIDTH], Qt.Orientation.Horizontal)
-    window.resizeDocks([docks["preview"], docks["lattice"]], [340, 430], Qt.Orientation.Vertical)
+    _default_sizes(window, docks)
 
     export = ExportController(explorer, canvas, lattice, mixer, interpolation, window)
     export.add_to_menu(window.export_menu)

@@ -1,6 +1,8 @@
 """The latent canvas: the encodings of the validation split, coloured by label, with the
 circle holding 99% of them, the lattice sites and interpolation path of the open panels, and
-the pinned points. Moving the mouse decodes the point under it; clicking pins it.
+the pinned points. Moving the mouse decodes the point under it; clicking pins it, Ctrl+click
+on a pin removes it. With the plot focused the keys in `KEYS_HELP` move a probe point (decoded
+like the cursor's), zoom, fit and clear.
 
 Built for 200,000 points: one scatter item per class with one shared brush and no outline
 (one item per point takes ~12 s to build, one per class ~0.23 s), never hoverable (the first
@@ -16,15 +18,16 @@ from typing import Optional
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout,
                                QWidget)
 
 from ...core.render import CIRCLE_COLOUR, PALETTE, SPHERE_COLOUR
 from ..elided_label import ElidedLabel
 from .class_legend import ClassLegend
-from .density import class_density, density_bounds, density_rgba
-from .explorer import Explorer
+from .density import class_density, density_bins, density_bounds, density_rgba, scale_colours, top_count
+from .explorer import MAX_PINS, Explorer, pin_name
 from .own_marks import OwnImageMarks
 
 AUTO_DENSITY_ABOVE = 100_000
@@ -32,6 +35,15 @@ HOVER_INTERVAL_MS = 16  # the screen's rate: a decode per frame at most
 MODES = (("auto", "Auto"), ("points", "Points"), ("density", "Density"))
 OVERLAY_COLOUR = (30, 30, 30)
 EMPTY_TEXT = "Train or open a model to see its latent space"
+PROBE_STEP = 0.04  # an arrow key moves the probe this fraction of the circle's radius
+PROBE_BIG_STEP = 0.2  # with Shift
+ZOOM_STEP = 1.25  # + and - zoom by this factor about the view's centre
+PIN_HIT_PX = 12  # Ctrl+click this close to a pin removes it
+CLEAR_PINS_SHORTCUT = "Ctrl+Shift+X"
+DENSITY_MAP = "viridis"  # the sequential map of a cloud without classes
+KEYS_HELP = ("Click the plot, then: arrow keys move a probe point and decode it (Shift: bigger steps), "
+             "Enter pins it, + and - zoom, Home fits the circle, Esc clears the preview, "
+             f"Delete or {CLEAR_PINS_SHORTCUT} clears the pins. Ctrl+click a pin to remove it.")
 
 
 def class_colour(k: int) -> tuple[int, int, int]:
@@ -80,14 +92,20 @@ class CloudScatter(InertScatter):
 
 
 class PinViewBox(pg.ViewBox):
-    """A view box whose left click reports the point clicked (panning and zoom unchanged)."""
+    """A view box whose left click reports the point clicked (panning and zoom unchanged);
+    with Ctrl held it reports `ctrl_clicked` instead (removing a pin)."""
 
     clicked = Signal(QPointF)
+    ctrl_clicked = Signal(QPointF)
 
     def mouseClickEvent(self, ev) -> None:
         if ev.button() == Qt.MouseButton.LeftButton and not ev.double():
             ev.accept()
-            self.clicked.emit(self.mapSceneToView(ev.scenePos()))
+            point = self.mapSceneToView(ev.scenePos())
+            if ev.modifiers() & Qt.KeyboardModifier.ControlModifier:
+                self.ctrl_clicked.emit(point)
+            else:
+                self.clicked.emit(point)
         else:
             super().mouseClickEvent(ev)
 
@@ -96,12 +114,12 @@ class LatentCanvas(QWidget):
     def __init__(self, explorer: Explorer, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.explorer = explorer
-        self.mode = "auto"
         self.class_items: list[pg.ScatterPlotItem] = []
         self._class_rows: list[np.ndarray] = []  # row indices of each class in the encodings
         self._density = None
         self._follow = True  # fit the view to each new cloud until the user pans or zooms
         self._pending_hover: Optional[QPointF] = None
+        self.probe: Optional[np.ndarray] = None  # the keyboard's point (view coordinates), or None
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -121,10 +139,18 @@ class LatentCanvas(QWidget):
         self._throttle.setInterval(HOVER_INTERVAL_MS)
         self._throttle.timeout.connect(self._on_throttle)
 
+        self.clear_pins_action = QAction("Clear Pins", self)
+        self.clear_pins_action.setShortcut(QKeySequence(CLEAR_PINS_SHORTCUT))
+        self.clear_pins_action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.clear_pins_action.setToolTip(f"Remove every pinned point ({CLEAR_PINS_SHORTCUT} or Delete on the canvas)")
+        self.clear_pins_action.triggered.connect(explorer.clear_pins)
+        self.addAction(self.clear_pins_action)
+
         e = explorer
         e.encodings_changed.connect(self._on_encodings)
         e.view_changed.connect(self._on_view)
         e.pins_changed.connect(self._draw_pins)
+        e.hover_changed.connect(self._draw_probe)
         e.lattice_overlay_changed.connect(self._draw_lattice)
         e.path_overlay_changed.connect(self._draw_path)
         e.busy_changed.connect(self._update_status)
@@ -160,9 +186,14 @@ class LatentCanvas(QWidget):
         row.addWidget(self.mode_combo)
         self.fit_button = QToolButton()
         self.fit_button.setText("Fit")
-        self.fit_button.setToolTip("Fit the view to the circle (and follow the cloud as it trains)")
+        self.fit_button.setToolTip("Fit the view to the circle (and follow the cloud as it trains); Home on the canvas")
         self.fit_button.clicked.connect(self.fit_view)
         row.addWidget(self.fit_button)
+        self.keys_button = QToolButton()
+        self.keys_button.setText("Keys")
+        self.keys_button.setToolTip(KEYS_HELP)
+        self.keys_button.clicked.connect(lambda: self.plot.setFocus(Qt.FocusReason.OtherFocusReason))
+        row.addWidget(self.keys_button)
         row.addStretch(1)
         self.status = ElidedLabel("")
         self.status.setObjectName("latentStatus")
@@ -175,6 +206,10 @@ class LatentCanvas(QWidget):
         self.view_box = PinViewBox()
         self.plot = pg.PlotWidget(viewBox=self.view_box, background="w")
         self.plot.setObjectName("latentPlot")
+        self.plot.setFocusPolicy(Qt.FocusPolicy.StrongFocus)  # click or Tab: the keys below work
+        self.plot.setWhatsThis(KEYS_HELP)
+        self.plot.setAccessibleDescription(KEYS_HELP)
+        self.plot.installEventFilter(self)
         item = self.plot.getPlotItem()
         item.setMenuEnabled(False)
         item.hideButtons()
@@ -186,6 +221,7 @@ class LatentCanvas(QWidget):
         self.view_box.setMouseEnabled(True, True)
         self.view_box.sigRangeChangedManually.connect(self._on_manual_range)
         self.view_box.clicked.connect(self._on_click)
+        self.view_box.ctrl_clicked.connect(self._on_ctrl_click)
 
         self.density_item = pg.ImageItem(axisOrder="row-major")
         self.density_item.setZValue(-10)
@@ -203,13 +239,29 @@ class LatentCanvas(QWidget):
                                             brush=pg.mkBrush(*OVERLAY_COLOUR))
         self.pin_marks = InertScatter(size=15, symbol="o", pen=pg.mkPen(OVERLAY_COLOUR, width=2.5),
                                             brush=pg.mkBrush(255, 255, 255, 90))
-        self.pin_labels = [pg.TextItem(t, color=OVERLAY_COLOUR, anchor=(-0.45, 1.25)) for t in ("A", "B")]
+        self.pin_labels = [pg.TextItem(pin_name(i), color=OVERLAY_COLOUR, anchor=(-0.45, 1.25))
+                           for i in range(MAX_PINS)]
+        # The keyboard's probe: a ring with a cross, unlike the pins' filled discs.
+        self.probe_mark = InertScatter(size=17, symbol="crosshair", pen=pg.mkPen((214, 39, 40), width=2),
+                                       brush=pg.mkBrush(0, 0, 0, 0))
+        self.probe_mark.setVisible(False)
         for z, it in enumerate((self.lattice_square, self.lattice_sites, self.path_line, self.path_dots,
-                                self.pin_marks, *self.pin_labels)):
+                                self.pin_marks, *self.pin_labels, self.probe_mark)):
             it.setZValue(30 + z)
         for it in (self.density_item, self.circle_item, self.sphere_item, self.sphere_label, self.lattice_square,
-                   self.lattice_sites, self.path_line, self.path_dots, self.pin_marks, *self.pin_labels):
+                   self.lattice_sites, self.path_line, self.path_dots, self.pin_marks, *self.pin_labels,
+                   self.probe_mark):
             item.addItem(it, ignoreBounds=True)
+        # What the density image's colours mean: counts per pixel, drawn right of the plot.
+        self.colour_bar = pg.ColorBarItem(values=(0, 1), width=12, interactive=False,
+                                          colorMap=pg.colormap.get(DENSITY_MAP), pen="#888", colorMapMenu=False)
+        bar_axis = self.colour_bar.getAxis("right")
+        bar_axis.setTextPen("#333")
+        bar_axis.setPen("#888")
+        bar_axis.setLabel("points per pixel", color="#333")
+        bar_axis.setWidth(56)  # the ticks and the label side by side, not over the bar
+        item.layout.addItem(self.colour_bar, 2, 5)
+        self.colour_bar.setVisible(False)
         self.own_marks = OwnImageMarks(self.explorer, item)  # the user's pictures, with thumbnails
         self.legend = ClassLegend(item)
         self.legend.toggled.connect(self._on_class_toggled)
@@ -217,6 +269,11 @@ class LatentCanvas(QWidget):
         return self.plot
 
     # ===================================================================== public
+    @property
+    def mode(self) -> str:
+        """The Show choice: "auto", "points" or "density" (kept per model by the explorer)."""
+        return self.explorer.show_mode
+
     @property
     def effective_mode(self) -> str:
         """"points" or "density": what is on screen now."""
@@ -228,7 +285,7 @@ class LatentCanvas(QWidget):
     def set_mode(self, mode: str) -> None:
         if mode not in dict(MODES):
             raise ValueError(f"unknown canvas mode {mode!r}")
-        self.mode = mode
+        self.explorer.set_show_mode(mode)
         i = self.mode_combo.findData(mode)
         if i != self.mode_combo.currentIndex():
             self.mode_combo.setCurrentIndex(i)
@@ -245,6 +302,29 @@ class LatentCanvas(QWidget):
             return
         c, r = circle.centre, circle.radius * 1.08
         self.view_box.setRange(QRectF(c[0] - r, c[1] - r, 2 * r, 2 * r), padding=0)
+
+    def zoom(self, factor: float) -> None:
+        """Zoom about the view's centre: `factor` > 1 shows more."""
+        self._follow = False
+        self.view_box.scaleBy((factor, factor))
+
+    def move_probe(self, dx: int, dy: int, big: bool = False) -> None:
+        """Move the keyboard's probe by (dx, dy) steps and decode it like the cursor's point; it
+        starts where the cursor last was, or at the circle's centre."""
+        e = self.explorer
+        if not e.ready:
+            return
+        if self.probe is None:
+            self.probe = (np.array(e.hover_view, dtype=np.float64) if e.hover_view is not None
+                          else np.array(e.circle.centre, dtype=np.float64))
+        step = e.circle.radius * (PROBE_BIG_STEP if big else PROBE_STEP)
+        self.probe = self.probe + step * np.array([dx, dy], dtype=np.float64)
+        e.hover_at(self.probe.copy())
+
+    def clear_hover(self) -> None:
+        """Forget the probe and the point under the cursor (the preview empties)."""
+        self.probe = None
+        self.explorer.clear_hover()
 
     def view_to_widget(self, x: float, y: float) -> QPointF:
         """Where view point (x, y) is in the plot's viewport (tests move the mouse there)."""
@@ -304,6 +384,13 @@ class LatentCanvas(QWidget):
         else:
             self.stack.setCurrentIndex(1)
         self._show_plane_controls(e.latent_dim if e.ready else 0)
+        i = self.mode_combo.findData(self.mode)  # another model's mode, restored by the explorer
+        if i != self.mode_combo.currentIndex():
+            self.mode_combo.blockSignals(True)
+            self.mode_combo.setCurrentIndex(i)
+            self.mode_combo.blockSignals(False)
+        if not e.ready:
+            self.probe = None
         if e.ready:
             x, y = e.projection.axis_labels()
             item = self.plot.getPlotItem()
@@ -338,11 +425,16 @@ class LatentCanvas(QWidget):
             it.setVisible(bool(shown))
         density_mode = e.ready and self.effective_mode == "density"
         self.density_item.setVisible(density_mode)
+        self.colour_bar.setVisible(density_mode)
+        # Over the density the lattice sites step back: smaller and lighter.
+        self.lattice_sites.setSize(3 if density_mode else 4)
+        self.lattice_sites.setBrush(pg.mkBrush(*OVERLAY_COLOUR, 110 if density_mode else 200))
         if density_mode:
             if self._density is None:
                 labels = None if e.encodings.labels is None else e.encodings.labels
                 k = max(len(self._class_rows), 1)
-                self._density = class_density(e.points, labels, k, density_bounds(e.points, e.circle))
+                self._density = class_density(e.points, labels, k, density_bounds(e.points, e.circle),
+                                              bins=density_bins(len(e.points)))
             self._paint_density()
         self._update_status()
 
@@ -351,8 +443,16 @@ class LatentCanvas(QWidget):
         k = d.counts.shape[0]
         visible = self.legend.visible() if len(self.legend.proxies) == k else [True] * k
         colours = [class_colour(i) if k > 1 else PALETTE[0] for i in range(k)]
-        self.density_item.setImage(density_rgba(d, colours, visible), autoLevels=False)
+        lut = pg.colormap.get(DENSITY_MAP).getLookupTable(0.0, 1.0, 256, alpha=False) if k == 1 else None
+        self.density_item.setImage(density_rgba(d, colours, visible, lut), autoLevels=False)
         self.density_item.setRect(QRectF(d.x0, d.y0, d.width, d.height))
+        # The bar runs linearly in counts; its colours are those the image gives each count.
+        top = max(top_count(d), 1)
+        pos = np.linspace(0.0, 1.0, 65)
+        self.colour_bar.setColorMap(pg.ColorMap(pos, scale_colours(pos, lut)))
+        self.colour_bar.setLevels((0, top))
+        self.colour_bar.setToolTip("Full colour: the fullest pixel, " + f"{top:,} points"
+                                   + ("" if k == 1 else "; each pixel takes the colours of its classes"))
 
     @Slot(int, bool)
     def _on_class_toggled(self, index: int, visible: bool) -> None:
@@ -400,12 +500,22 @@ class LatentCanvas(QWidget):
     def _draw_pins(self) -> None:
         pins = self.explorer.pins if self.explorer.ready else []
         self.pin_marks.setData(pos=np.array([p.view for p in pins]).reshape(-1, 2))
-        names = "AB" if len(pins) > 1 else "A"
-        for label, pin, name in zip(self.pin_labels, pins, names):
-            label.setText(name)
+        for i, (label, pin) in enumerate(zip(self.pin_labels, pins)):
+            label.setText(pin_name(i))
             label.setPos(float(pin.view[0]), float(pin.view[1]))
         for i, label in enumerate(self.pin_labels):
             label.setVisible(i < len(pins))
+
+    @Slot()
+    def _draw_probe(self) -> None:
+        """The probe's mark, where the keyboard put it (gone once the mouse or Esc moves on)."""
+        e = self.explorer
+        if e.hover_view is None or not e.ready:
+            self.probe = None
+        shown = self.probe is not None and bool(np.allclose(e.hover_view, self.probe))
+        self.probe_mark.setVisible(shown)
+        if shown:
+            self.probe_mark.setData(pos=self.probe.reshape(1, 2))
 
     # ===================================================================== user input
     @Slot(object)
@@ -427,12 +537,64 @@ class LatentCanvas(QWidget):
         if pos is None or not self.explorer.ready or not self.view_box.sceneBoundingRect().contains(pos):
             return
         p = self.view_box.mapSceneToView(pos)
+        self.probe = None  # the mouse takes over from the keyboard
         self.explorer.hover_at((p.x(), p.y()))
 
     @Slot(QPointF)
     def _on_click(self, point: QPointF) -> None:
         if self.explorer.ready:
             self.explorer.pin_at((point.x(), point.y()))
+
+    @Slot(QPointF)
+    def _on_ctrl_click(self, point: QPointF) -> None:
+        """Remove the pin under the click (within `PIN_HIT_PX` on screen), if there is one."""
+        pins = self.explorer.pins if self.explorer.ready else []
+        if not pins:
+            return
+        here = self.view_box.mapViewToScene(point)
+        dist = []
+        for p in pins:
+            there = self.view_box.mapViewToScene(QPointF(float(p.view[0]), float(p.view[1])))
+            dist.append(math.hypot(there.x() - here.x(), there.y() - here.y()))
+        i = int(np.argmin(dist))
+        if dist[i] <= PIN_HIT_PX:
+            self.explorer.remove_pin(i)
+
+    def eventFilter(self, watched, event) -> bool:
+        """The canvas's keys (`KEYS_HELP`) while the plot has the focus; claimed at
+        ShortcutOverride too, so no window shortcut takes them."""
+        if watched is self.plot and event.type() in (QEvent.Type.KeyPress, QEvent.Type.ShortcutOverride):
+            handler = self._key_handler(event)
+            if handler is not None:
+                if event.type() == QEvent.Type.KeyPress:
+                    handler()
+                event.accept()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _key_handler(self, event):
+        """What a key does on the canvas, or None for keys it leaves alone."""
+        key, mods = event.key(), event.modifiers()
+        big = bool(mods & Qt.KeyboardModifier.ShiftModifier)
+        M = Qt.KeyboardModifier
+        if mods & (M.ControlModifier | M.AltModifier | M.MetaModifier):
+            return None  # Ctrl+Shift+X and the window's shortcuts go their own way
+        arrows = {Qt.Key.Key_Left: (-1, 0), Qt.Key.Key_Right: (1, 0), Qt.Key.Key_Up: (0, 1), Qt.Key.Key_Down: (0, -1)}
+        if key in arrows:
+            return lambda: self.move_probe(*arrows[key], big=big)
+        if key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            return lambda: self.zoom(1 / ZOOM_STEP)
+        if key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            return lambda: self.zoom(ZOOM_STEP)
+        if key == Qt.Key.Key_Home:
+            return self.fit_view
+        if key == Qt.Key.Key_Escape:
+            return self.clear_hover
+        if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
+            return self.explorer.clear_pins
+        if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.probe is not None and self.explorer.ready:
+            return lambda: self.explorer.pin_at(self.probe.copy())
+        return None
 
     @Slot()
     def _on_manual_range(self, *_) -> None:

@@ -20,7 +20,14 @@ from .jobs import JobRunner
 from .own_images import OwnImages
 
 SPLIT = "validation"
-MAX_PINS = 2
+MAX_PINS = 8  # the oldest goes when one more is pinned
+SHOW_MODES = ("auto", "points", "density")  # the canvas's Show choices
+VIEW_KEY = "view"  # run.extra[VIEW_KEY]: the plane and Show mode, saved with the model
+
+
+def pin_name(index: int) -> str:
+    """A, B, C...: how the canvas and the decoder panel name pin `index`."""
+    return chr(ord("A") + index % 26)
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,6 +65,7 @@ class Explorer(QObject):
         self.sphere_circle: Optional[Circle] = None  # the D-sphere's great circle for D > 2, else None
         self.dims: tuple[int, int] = (0, 1)
         self.pca = False
+        self.show_mode = "auto"  # the canvas's Show mode, remembered with the plane per model
         self.coverage = DEFAULT_COVERAGE
         self.hover_z: Optional[np.ndarray] = None
         self.hover_view: Optional[np.ndarray] = None
@@ -68,6 +76,8 @@ class Explorer(QObject):
         session.snapshot_changed.connect(self._on_snapshot)
         session.run_changed.connect(self._on_model)
         session.dataset_changed.connect(self._on_dataset)
+        session.training_state_changed.connect(self._store_view)
+        self._restore_view(session.run)
         if session.snapshot is not None:
             self._on_snapshot(session.snapshot)
 
@@ -126,16 +136,38 @@ class Explorer(QObject):
         self.hover_z = self.projection.to_latent(self.hover_view)
         self.hover_changed.emit()
 
+    def clear_hover(self) -> None:
+        """Nothing under the cursor any more (Esc): the preview empties."""
+        self.hover_z = self.hover_view = None
+        self.hover_changed.emit()
+
     def pin_at(self, view_point) -> Pin:
-        """Pin the point under the cursor; the two newest pins are kept (for interpolation)."""
+        """Pin the point under the cursor; the `MAX_PINS` newest pins are kept."""
         pin = self._pin_for(self.projection.to_latent(np.asarray(view_point, dtype=np.float64)))
         self.pins = (self.pins + [pin])[-MAX_PINS:]
         self.pins_changed.emit()
         return pin
 
+    def remove_pin(self, index: int) -> None:
+        """Drop pin `index` (the others keep their order, so their letters close up)."""
+        if 0 <= index < len(self.pins):
+            del self.pins[index]
+            self.pins_changed.emit()
+
     def clear_pins(self) -> None:
         self.pins = []
         self.pins_changed.emit()
+
+    def set_show_mode(self, mode: str) -> None:
+        """The canvas's Show mode, kept with the plane (see `view_settings`)."""
+        if mode not in SHOW_MODES:
+            raise ValueError(f"unknown canvas mode {mode!r}")
+        self.show_mode = mode
+        self._store_view()
+
+    def view_settings(self) -> dict:
+        """The plane and Show mode as plain data (what `run.extra["view"]` holds)."""
+        return {"dims": [int(self.dims[0]), int(self.dims[1])], "pca": bool(self.pca), "mode": self.show_mode}
 
     def set_view(self, dims: Optional[tuple[int, int]] = None, pca: Optional[bool] = None) -> None:
         """Show coordinates `dims`, or the PCA plane."""
@@ -144,6 +176,7 @@ class Explorer(QObject):
         if pca is not None:
             self.pca = bool(pca)
         self._update_view()
+        self._store_view()
 
     def set_lattice_overlay(self, lattice) -> None:
         self.lattice_overlay = lattice
@@ -176,8 +209,9 @@ class Explorer(QObject):
         if snapshot is None:
             return
         if self.model is None or snapshot.config.latent_dim != self.model.config.latent_dim:
-            self.dims, self.pca = (0, 1), False
+            self._restore_view(self.session.run)
         self.model = snapshot
+        self._store_view()  # into the epoch's saved state, which File > Save writes while training
         self.decoder_changed.emit()
         self.request_encoding()
 
@@ -186,8 +220,9 @@ class Explorer(QObject):
         """A new, opened or discarded model: what was shown belongs to the old one."""
         self.runner.discard("encode")
         self.model = self.session.snapshot
+        self._restore_view(self.session.run)
         self.pins = []
-        self.hover_z = None
+        self.hover_z = self.hover_view = None
         self._set_busy(False)
         self._clear_encodings()
         self.pins_changed.emit()
@@ -237,6 +272,33 @@ class Explorer(QObject):
             self.encodings_changed.emit()
         self.view_changed.emit()
         self.pins_changed.emit()
+
+    def _restore_view(self, run) -> None:
+        """The plane and Show mode saved with `run`, or the defaults; anything malformed in the
+        file (another version, a hand edit) falls back to them field by field."""
+        self.dims, self.pca, self.show_mode = (0, 1), False, "auto"
+        view = getattr(run, "extra", None)
+        view = view.get(VIEW_KEY) if isinstance(view, dict) else None
+        if not isinstance(view, dict):
+            return
+        dims = view.get("dims")
+        if (isinstance(dims, (list, tuple)) and len(dims) == 2
+                and all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < 1_000_000 for d in dims)
+                and dims[0] != dims[1]):
+            self.dims = (int(dims[0]), int(dims[1]))  # checked against the latent size when shown
+        if isinstance(view.get("pca"), bool):
+            self.pca = view["pca"]
+        if isinstance(view.get("mode"), str) and view["mode"] in SHOW_MODES:
+            self.show_mode = view["mode"]
+
+    def _store_view(self, *_) -> None:
+        """Write the view into the runs the GUI owns: the run itself when idle (the worker owns
+        it while training) and the last epoch's saved state (what Save writes meanwhile)."""
+        s = self.session
+        runs = [s.saved_state] + ([s.run] if not s.training else [])
+        for run in runs:
+            if run is not None and isinstance(getattr(run, "extra", None), dict):
+                run.extra[VIEW_KEY] = self.view_settings()
 
     def _pin_for(self, z) -> Pin:
         view = self.projection.to_view(z)

@@ -3,7 +3,10 @@ lattice, the prior samples and the strips as PNG; interpolations and attribute s
 MP4; the lattice's sites, the explored codes and the loss history as tables (CSV, NPY), written
 by the same core functions as the CLI's. The codes are chosen in the GUI thread (cheap);
 decoding and writing run in a worker with the window's progress dialog (`ProgressTask`), which
-can cancel between chunks.
+can cancel between chunks. Each kind of export (image, animation, table) opens its chooser in
+the folder it last wrote to, remembered in the app's settings across sessions. An animation
+starts from its panel's steps and the panel then follows the frame count exported, so the two
+never disagree silently.
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from ...core.latent import decode_batch, write_sites_csv
 from ...core.render import auto_scale, image_grid, save_image, scatter_plot
 from .. import dialogs
 from ..progress_task import ProgressTask
+from ..settings import AppSettings
 from . import export_dialog
 from .canvas import lattice_square
 from .explorer import Explorer
@@ -50,8 +54,10 @@ class ExportController(QObject):
         self.explorer = explorer
         self.canvas, self.lattice, self.mixer, self.interpolation = canvas, lattice, mixer, interpolation
         self.parent_widget = parent
-        self.folder = str(Path.home())
+        self.settings: AppSettings = getattr(parent, "settings", None) or AppSettings()
         self.task: Optional[ProgressTask] = None
+        self._kind = ""  # the running export's kind, whose folder is remembered when it succeeds
+        self._note = ""  # said after the next export's status message
         self.last_error: Optional[str] = None
         spec = (
             ("scatter", "Latent &Scatter as PNG…", self.export_scatter),
@@ -123,7 +129,7 @@ class ExportController(QObject):
             save_image(scatter_plot(points, labels, names, circles=circles, circle_labels=captions,
                                     polygons=polygons, axis_labels=axes), path)
             return path, None
-        return self._run("Exporting the latent scatter", work)
+        return self._run("Exporting the latent scatter", work, "image")
 
     def export_lattice(self, path: Optional[str] = None) -> bool:
         lat = self.lattice.lattice
@@ -161,7 +167,7 @@ class ExportController(QObject):
             progress(0, 0, "Writing the sites...")
             write_sites_csv(lat, path)
             return path, None
-        return self._run("Exporting the lattice sites", work)
+        return self._run("Exporting the lattice sites", work, "table")
 
     def export_codes(self, path: Optional[str] = None) -> bool:
         """The explored split's codes with labels and attributes (.csv) or alone (.npy), by suffix."""
@@ -175,7 +181,7 @@ class ExportController(QObject):
             progress(0, 0, f"Writing {len(enc):,} codes...")
             enc.save(path)
             return path, None
-        return self._run("Exporting the latent codes", work)
+        return self._run("Exporting the latent codes", work, "table")
 
     def export_history(self, path: Optional[str] = None) -> bool:
         """The run's loss history, one row per finished epoch (as `vaestudio info --history-csv`)."""
@@ -192,24 +198,33 @@ class ExportController(QObject):
             progress(0, 0, "Writing the history...")
             write_history_csv(path, history, names)
             return path, None
-        return self._run("Exporting the loss history", work)
+        return self._run("Exporting the loss history", work, "table")
 
     # ===================================================================== animations
     def export_interpolation_animation(self, options: Optional[export_dialog.AnimationOptions] = None) -> bool:
-        options = options or self._ask_animation("Export the interpolation", "interpolation")
+        steps = self.interpolation.steps
+        options = options or self._ask_animation("Export the interpolation", "interpolation", steps.value())
         if options is None:
             return False
+        self._follow(steps, options.frames)
         z = self.interpolation.path_latents(options.frames)
         return z is not None and self._animation("Writing the interpolation", z, options)
 
     def export_sweep_animation(self, options: Optional[export_dialog.AnimationOptions] = None) -> bool:
-        options = options or self._ask_animation("Export the attribute sweep", "attribute-sweep")
+        steps = self.mixer.steps
+        options = options or self._ask_animation("Export the attribute sweep", "attribute-sweep", steps.value())
         if options is None:
             return False
+        self._follow(steps, options.frames)
         z = self.mixer.sweep_latents(options.frames)
         return z is not None and self._animation("Writing the attribute sweep", z, options)
 
     # ===================================================================== internals
+    def _follow(self, steps, frames: int) -> None:
+        """The panel's steps become the frame count exported; beyond its range the status says so."""
+        steps.setValue(frames)
+        self._note = "" if steps.value() == frames else f"; the panel shows at most {steps.maximum()} steps"
+
     def _strip_png(self, what: str, stem: str, steps: int, latents, labels, path: Optional[str]) -> bool:
         z = latents(steps)
         path = path or self._ask_png(f"Export {what}", stem)
@@ -225,7 +240,7 @@ class ExportController(QObject):
             progress(0, 0, "Writing the PNG...")
             save_image(image_grid(images, ncols=ncols or len(images), labels=labels, scale=scale, padding=1), path)
             return path, None
-        return self._run(title, work)
+        return self._run(title, work, "image")
 
     def _animation(self, title: str, z, options: export_dialog.AnimationOptions) -> bool:
         model = self.explorer.model
@@ -236,26 +251,29 @@ class ExportController(QObject):
             info = save_frames(images, options.path, fps=1000.0 / options.frame_ms, loop=options.loop,
                                scale=options.scale)
             return options.path, info
-        return self._run(title, work)
+        return self._run(title, work, "animation")
 
-    def _run(self, title: str, fn: Callable) -> bool:
+    def _run(self, title: str, fn: Callable, kind: str) -> bool:
         if self.task is not None or self.explorer.model is None:
             self._status("Another export is still running" if self.task is not None else "No model to export")
+            self._note = ""
             return False
         task = ProgressTask(self.parent_widget, title, fn)
         task.succeeded.connect(self._on_succeeded)
         task.failed.connect(self._on_failed)
         task.ended.connect(self._on_ended)
-        self.task = task
+        self.task, self._kind = task, kind
         task.start()
         return True
 
     @Slot(object)
     def _on_succeeded(self, result) -> None:
         path, info = result
-        self.folder = str(Path(path).parent)
+        self.settings.set_export_folder(self._kind, Path(path).parent)
+        self.settings.sync()  # another window, or the next session, opens its chooser there
         what = f"{info.n_frames} frames, " if info is not None and info.n_frames else ""
-        self._status(f"Exported {path} ({what}{Path(path).stat().st_size / 1024:.0f} KB)")
+        note, self._note = self._note, ""
+        self._status(f"Exported {path} ({what}{Path(path).stat().st_size / 1024:.0f} KB){note}")
         self.exported.emit(path, info)
 
     def _status(self, text: str) -> None:
@@ -270,20 +288,24 @@ class ExportController(QObject):
 
     @Slot()
     def _on_ended(self) -> None:
-        self.task = None
+        self.task, self._note = None, ""
+
+    def folder(self, kind: str) -> str:
+        """Where the chooser for `kind` opens: its last export's folder, else the home folder."""
+        return self.settings.export_folder(kind) or str(Path.home())
 
     def _ask_png(self, title: str, stem: str) -> str:
         return export_dialog.choose_png_path(self.parent_widget, title,
-                                             export_dialog.suggested_path(self.folder, stem, ".png"))
+                                             export_dialog.suggested_path(self.folder("image"), stem, ".png"))
 
     def _ask_table(self, title: str, stem: str, filter_: str = dialogs.CSV_FILTER) -> str:
         return dialogs.choose_save_file(self.parent_widget, title,
-                                        export_dialog.suggested_path(self.folder, stem, ".csv"), filter_)
+                                        export_dialog.suggested_path(self.folder("table"), stem, ".csv"), filter_)
 
-    def _ask_animation(self, title: str, stem: str):
+    def _ask_animation(self, title: str, stem: str, steps: int):
         return export_dialog.ask_animation_options(
-            self.parent_widget, title, export_dialog.suggested_path(self.folder, stem, ".gif"),
-            scale=auto_scale(self._shape(), 128))
+            self.parent_widget, title, export_dialog.suggested_path(self.folder("animation"), stem, ".gif"),
+            frames=steps, scale=auto_scale(self._shape(), 128))
 
     def _shape(self):
         m = self.explorer.model

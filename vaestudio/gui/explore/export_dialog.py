@@ -1,6 +1,8 @@
 """The questions an export asks: where to write a PNG, and for an animation also its format,
-frame count, frame duration, loop and size. Tests replace `choose_png_path` and
-`ask_animation_options` (monkeypatch), as the window's tests do with its dialogs.
+frame count, frame duration, loop and size. An animation's frame count is its panel's steps: the
+dialog starts from them and says so, and the controller sets the panel to the count exported.
+Tests replace `choose_png_path` and `ask_animation_options` (monkeypatch), as the window's tests
+do with its dialogs.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import Optional
 
 from PySide6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                               QLineEdit, QSpinBox, QToolButton, QWidget)
+                               QLabel, QLineEdit, QSpinBox, QToolButton, QWidget)
 
 PNG_FILTER = "PNG images (*.png)"
 FORMATS = (("gif", "GIF (animated image)"), ("mp4", "MP4 (H.264 video)"))
@@ -35,7 +37,9 @@ def choose_png_path(parent: QWidget, title: str, suggested: str) -> str:
 
 class AnimationDialog(QDialog):
     def __init__(self, parent: Optional[QWidget], title: str, suggested: str, frames: int = 24, scale: int = 1):
+        """`frames`: the panel's steps, where the frame count starts."""
         super().__init__(parent)
+        self.panel_steps = frames
         self.setWindowTitle(title)
         form = QFormLayout(self)
         self.format = QComboBox()
@@ -45,7 +49,15 @@ class AnimationDialog(QDialog):
         self.frames = QSpinBox()
         self.frames.setRange(2, 600)
         self.frames.setValue(frames)
-        form.addRow("Frames", self.frames)
+        self.frames.setToolTip("The same path as the panel's strip, cut into this many frames")
+        self.frames_hint = QLabel()
+        self.frames_hint.setObjectName("framesHint")
+        self.frames_hint.setWordWrap(True)
+        self.frames_hint.setEnabled(False)  # drawn greyed, as a note
+        self.frames.valueChanged.connect(self._on_frames)
+        self._on_frames()
+        form.addRow("Frames (steps)", self.frames)
+        form.addRow("", self.frames_hint)
         self.frame_ms = QSpinBox()
         self.frame_ms.setRange(20, 5000)
         self.frame_ms.setSingleStep(10)
@@ -90,6 +102,12 @@ class AnimationDialog(QDialog):
         return AnimationOptions(path=path, frames=self.frames.value(), frame_ms=float(self.frame_ms.value()),
                                 loop=loop, scale=self.scale.value())
 
+    def _on_frames(self, *_) -> None:
+        n = self.frames.value()
+        self.frames_hint.setText(
+            f"The panel's {n} steps, one frame each." if n == self.panel_steps else
+            f"The panel has {self.panel_steps} steps; exporting sets it to {n} (as far as its range allows).")
+
     def _on_format(self, *_) -> None:
         gif = self.format.currentData() == "gif"
         self.loop.setEnabled(gif)
@@ -108,7 +126,7 @@ class AnimationDialog(QDialog):
 
 def ask_animation_options(parent: QWidget, title: str, suggested: str, frames: int = 24,
                           scale: int = 1) -> Optional[AnimationOptions]:
-    """The dialog, modal; None when cancelled."""
+    """The dialog, modal, starting from `frames` (the panel's steps); None when cancelled."""
     dialog = AnimationDialog(parent, title, suggested, frames, scale)
     if dialog.exec() != QDialog.DialogCode.Accepted or not dialog.path.text().strip():
         return None

@@ -47,7 +47,7 @@ class InterpolationPanel(Panel):
         row.addWidget(self.steps)
         layout.addLayout(row)
 
-        self.strip_view = ImageView("Train or open a model to interpolate", min_side=96)
+        self.strip_view = ImageView("Train or open a model to interpolate", min_side=64)
         self.strip_view.setObjectName("interpolationStrip")
         layout.addWidget(self.strip_view, 1)
         self.caption = caption_label()

@@ -255,6 +255,8 @@ class LatticePanel(Panel):
 
     def _show(self) -> None:
         page = self.page
+        self.grid_view.placeholder = ("Train or open a model to see its lattice" if page == "lattice"
+                                      else "Train or open a model to see samples from its prior")
         self.grid_view.set_image(self._grids.get(page))
         e = self.explorer
         if page == "lattice" and self.lattice is not None:

@@ -1,5 +1,6 @@
-"""The decoder preview: the decode of the point under the cursor with its coordinates, for
-the pinned point its decode beside the nearest real image of the data set, and for a picture
+"""The decoder preview: the decode of the point under the cursor with its coordinates, a strip
+of every pinned point (each removable) with the chosen one's decode beside the nearest real
+image of the data set (the newest pin unless one is clicked in the strip), and for a picture
 the user brought the file with the crop taken from it, what the model sees and its
 reconstruction.
 
@@ -10,14 +11,16 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import QRectF, Qt, Slot
+from PySide6.QtCore import QRectF, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QPainter, QPen
-from PySide6.QtWidgets import QGridLayout, QLabel, QToolButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QScrollArea, QToolButton, QVBoxLayout,
+                               QWidget)
 
-from .explorer import Explorer
+from .explorer import Explorer, pin_name
 from .image_view import ImageView
 
 PINNED_MAX = 96
+CHIP_SIDE = 40  # a pin's decode in the strip
 
 
 def caption_label(text: str = "", heading: bool = False) -> QLabel:
@@ -29,9 +32,10 @@ def caption_label(text: str = "", heading: bool = False) -> QLabel:
 
 
 def describe_point(explorer: Explorer, view) -> str:
-    """"z0 = +1.20   z1 = −0.35", with what the other coordinates are held at."""
+    """"z0 = +1.20" over "z1 = −0.35" (a line each: the captions are a third of the dock wide),
+    with what the other coordinates are held at."""
     names = [n.split(" (")[0] for n in explorer.projection.axis_labels()]
-    text = "   ".join(f"{n} = {v:+.2f}".replace("-", "−") for n, v in zip(names, view))
+    text = "\n".join(f"{n} = {v:+.2f}".replace("-", "−") for n, v in zip(names, view))
     d = explorer.latent_dim
     if explorer.projection.kind == "dims" and d > 2:
         text += f"\nthe other {d - 2} coordinates at the centre"
@@ -46,37 +50,69 @@ class DecoderPreview(QWidget):
         self.explorer = explorer
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 8)
-        layout.addWidget(caption_label("Under the cursor", heading=True))
-        self.hover_view = ImageView("Move the mouse over the latent space", min_side=96)
+        # one row: the point under the cursor, the chosen pin and the real image nearest to it, so
+        # the pins' strip below still fits in the dock at 1280x800
+        self.hover_view = ImageView("Move the mouse over the latent space", min_side=80)
         self.hover_view.setObjectName("hoverPreview")
-        layout.addWidget(self.hover_view, 1)
         self.hover_caption = caption_label()
         self.hover_caption.setObjectName("hoverCoordinates")
-        layout.addWidget(self.hover_caption)
 
         grid = QGridLayout()
-        grid.setContentsMargins(0, 8, 0, 0)
-        grid.addWidget(caption_label("Pinned", heading=True), 0, 0)
-        grid.addWidget(caption_label("Nearest image", heading=True), 0, 1)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.addWidget(caption_label("Under the cursor", heading=True), 0, 0)
+        self.pin_heading = caption_label("Pinned", heading=True)
+        grid.addWidget(self.pin_heading, 0, 1)
+        grid.addWidget(caption_label("Nearest image", heading=True), 0, 2)
         self.pin_view = ImageView("Click to pin a point", min_side=64)
         self.pin_view.setObjectName("pinnedDecode")
         self.nearest_view = ImageView("", min_side=64)
         self.nearest_view.setObjectName("nearestImage")
-        for view in (self.pin_view, self.nearest_view):
-            view.setMaximumHeight(PINNED_MAX)  # the point under the cursor gets the space
-        grid.addWidget(self.pin_view, 1, 0)
-        grid.addWidget(self.nearest_view, 1, 1)
+        grid.addWidget(self.hover_view, 1, 0)
+        grid.addWidget(self.pin_view, 1, 1)
+        grid.addWidget(self.nearest_view, 1, 2)
         self.pin_caption = caption_label()
         self.nearest_caption = caption_label()
-        grid.addWidget(self.pin_caption, 2, 0)
-        grid.addWidget(self.nearest_caption, 2, 1)
+        grid.addWidget(self.hover_caption, 2, 0)
+        grid.addWidget(self.pin_caption, 2, 1)
+        grid.addWidget(self.nearest_caption, 2, 2)
         grid.setRowStretch(1, 1)
-        layout.addLayout(grid)
+        for col in range(3):
+            grid.setColumnStretch(col, 1)
+        layout.addLayout(grid, 1)
+
+        head = QHBoxLayout()
+        head.setContentsMargins(0, 8, 0, 0)
+        self.pins_heading = caption_label("Pinned points", heading=True)
+        self.pins_heading.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        head.addWidget(self.pins_heading, 1)
+        self.clear_pins_button = QToolButton()
+        self.clear_pins_button.setObjectName("clearPins")
+        self.clear_pins_button.setText("Clear Pins")
+        self.clear_pins_button.setToolTip("Remove every pinned point (Ctrl+Shift+X or Delete on the canvas)")
+        self.clear_pins_button.clicked.connect(explorer.clear_pins)
+        head.addWidget(self.clear_pins_button)
+        layout.addLayout(head)
+        self.chips_box = QWidget()
+        self.chips_row = QHBoxLayout(self.chips_box)
+        self.chips_row.setContentsMargins(0, 0, 0, 0)
+        self.chips_row.setSpacing(4)
+        self.chips_row.addStretch(1)
+        self.chips: list[PinChip] = []
+        self.chips_area = QScrollArea()
+        self.chips_area.setWidget(self.chips_box)
+        self.chips_area.setWidgetResizable(True)
+        self.chips_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.chips_area.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chips_area.setFixedHeight(CHIP_SIDE + 40)
+        self.chips_area.hide()  # shown while there are pins: the hover decode gets the room
+        layout.addWidget(self.chips_area)
+        self.chosen = -1  # the pin shown large: an index into `explorer.pins`, -1 for the newest
+
         self.own_section = OwnImageSection(explorer)
         layout.addWidget(self.own_section)
 
         explorer.hover_changed.connect(self.show_hover)
-        explorer.pins_changed.connect(self.show_pin)
+        explorer.pins_changed.connect(self._on_pins)
         explorer.decoder_changed.connect(self._on_decoder)
 
     @Slot()
@@ -90,17 +126,60 @@ class DecoderPreview(QWidget):
         if e.projection is not None and e.hover_view is not None:
             self.hover_caption.setText(describe_point(e, e.hover_view))
 
+    def choose_pin(self, index: int) -> None:
+        """Show pin `index` large (with its nearest image)."""
+        self.chosen = index
+        self.show_pin()
+
+    def remove_pin(self, index: int) -> None:
+        self.explorer.remove_pin(index)
+
+    @Slot()
+    def _on_pins(self) -> None:
+        """A pin came or went: back to the newest, and a chip per pin."""
+        self.chosen = -1
+        self.show_pin()
+
+    def _refresh_chips(self) -> None:
+        e = self.explorer
+        pins = e.pins if e.model is not None else []
+        while len(self.chips) < len(pins):
+            chip = PinChip(len(self.chips))
+            chip.chosen.connect(self.choose_pin)
+            chip.removed.connect(self.remove_pin)
+            self.chips_row.insertWidget(len(self.chips), chip)
+            self.chips.append(chip)
+        for chip in self.chips[len(pins):]:
+            self.chips_row.removeWidget(chip)
+            chip.deleteLater()
+        del self.chips[len(pins):]
+        shown = self._shown_index()
+        for i, (chip, pin) in enumerate(zip(self.chips, pins)):
+            chip.show_pin(e.decode(pin.z), i == shown)
+        self.chips_area.setVisible(bool(pins))
+        self.clear_pins_button.setEnabled(bool(pins))
+        self.pins_heading.setText(f"Pinned points ({len(pins)})" if pins else "Pinned points")
+
+    def _shown_index(self) -> int:
+        n = len(self.explorer.pins)
+        return self.chosen if 0 <= self.chosen < n else n - 1
+
     @Slot()
     def show_pin(self) -> None:
         e = self.explorer
-        pin = e.pins[-1] if e.pins and e.model is not None else None
+        self._refresh_chips()
+        i = self._shown_index()
+        pin = e.pins[i] if e.pins and e.model is not None else None
+        self.pin_heading.setText(f"Pinned {pin_name(i)}" if pin is not None else "Pinned")
         if pin is None:
             for view, caption in ((self.pin_view, self.pin_caption), (self.nearest_view, self.nearest_caption)):
                 view.set_image(None)
                 caption.setText("")
             return
         self.pin_view.set_image(e.decode(pin.z))
-        self.pin_caption.setText(describe_point(e, pin.view).split("\n")[0] if e.projection is not None else "")
+        # the coordinates only (a line each), not what the other coordinates are held at
+        self.pin_caption.setText("\n".join(describe_point(e, pin.view).split("\n")[:2])
+                                 if e.projection is not None else "")
         if pin.nearest >= 0 and e.dataset is not None:
             self.nearest_view.set_image(e.image(pin.nearest))
             self.nearest_caption.setText(e.describe_image(pin.nearest))
@@ -112,6 +191,44 @@ class DecoderPreview(QWidget):
     def _on_decoder(self) -> None:
         self.show_hover()
         self.show_pin()
+
+
+class PinChip(QWidget):
+    """One pinned point in the strip: its name, its decode (a click shows it large) and a
+    button that removes it."""
+
+    chosen = Signal(int)
+    removed = Signal(int)
+
+    def __init__(self, index: int, parent: Optional[QWidget] = None):
+        super().__init__(parent)
+        self.index = index
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(0)
+        self.view = ImageView("", min_side=CHIP_SIDE)
+        self.view.setFixedSize(CHIP_SIDE, CHIP_SIDE)
+        self.view.setToolTip(f"Pin {pin_name(index)}: click to show it large")
+        grid.addWidget(self.view, 0, 0, 1, 2)
+        self.name = QLabel(pin_name(index))
+        grid.addWidget(self.name, 1, 0)
+        self.remove_button = QToolButton()
+        self.remove_button.setText("×")
+        self.remove_button.setAutoRaise(True)
+        self.remove_button.setToolTip(f"Remove pin {pin_name(index)} (or Ctrl+click it on the canvas)")
+        self.remove_button.clicked.connect(lambda: self.removed.emit(self.index))
+        grid.addWidget(self.remove_button, 1, 1)
+
+    def show_pin(self, image, shown: bool) -> None:
+        self.view.set_image(image)
+        self.name.setStyleSheet("font-weight: 600;" if shown else "color: #5f6368;")
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            event.accept()
+            self.chosen.emit(self.index)
+        else:
+            super().mousePressEvent(event)
 
 
 class CropView(ImageView):
