@@ -277,3 +277,15 @@ def test_an_elided_label_asks_for_little_width_and_tooltips_what_it_cut(qtbot):
     label.resize(120, 30)
     qtbot.waitUntil(lambda: label.width() == 120)
     assert label.shown_text().endswith("…") and len(label.shown_text()) < len(text) and label.toolTip() == text
+
+
+def test_every_control_of_the_settings_form_explains_itself(qtbot):
+    from PySide6.QtWidgets import QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit, QSlider, QWidget
+
+    form = ModelSettingsForm()
+    qtbot.addWidget(form)
+    controls = [c for c in form.findChildren(QWidget)
+                if isinstance(c, (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QSlider))
+                and not c.objectName().startswith("qt_")]  # a spin box's inner line edit
+    assert len(controls) > 10
+    assert [c.objectName() or type(c).__name__ for c in controls if not c.toolTip()] == []

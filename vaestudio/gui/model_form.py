@@ -182,6 +182,14 @@ class ModelSettingsForm(QWidget):
             "never negative. Gaussian: a density of continuous values, whose -log can be negative "
             "(e.g. -7,869 nats per image on faces); it is not comparable with Bernoulli numbers, so "
             "the window also shows it in bits per dimension on the 0-255 grey levels.")
+        self.preset.setToolTip("Classic set-ups: choosing one fills in every setting below (and opens its data "
+                               "set when it names one)")
+        self.kind.setToolTip("What is trained: a plain autoencoder, a VAE, or a VAE with a sharper "
+                             "reconstruction term (feature-consistent DFC-VAE, adversarial VAE-GAN)")
+        self.arch.setToolTip("The encoder and decoder networks: fully connected layers (MLP) for small "
+                             "images, convolutions for larger or colour ones")
+        self.latent_dim.setToolTip("How many numbers encode an image; 2 can be plotted directly, more are "
+                                   "viewed through a plane (coordinate pairs or PCA)")
         self.lock_note = QLabel("Trained models keep their architecture: Train ▸ New Model... to change it.")
         self.lock_note.setWordWrap(True)
         self.lock_note.setStyleSheet("color: palette(mid);")
@@ -220,7 +228,9 @@ class ModelSettingsForm(QWidget):
         self.lr.setValue(0.001)
         self.lr.setToolTip("Adam's learning rate; a change applies from the next Start on and is "
                            "recorded in the history")
+        self.batch_size.setToolTip("Images per optimisation step; a change mid-epoch waits for the epoch's end")
         self.device = _combo(DEVICES, "deviceCombo")
+        self.device.setToolTip("Where training runs: Automatic picks a GPU when torch finds one, else the CPU")
         tform.addRow("Epochs (total)", self.epochs)
         tform.addRow("Batch size", self.batch_size)
         tform.addRow("Learning rate", self.lr)
