@@ -13,7 +13,7 @@ import numpy as np
 import torch
 
 from .batches import float_batch
-from .kinds import IW_BOUND, kind_of
+from .kinds import IW_BOUND, POSTERIOR, kind_of
 from .models import LOG_2PI, AutoEncoder
 
 
@@ -82,3 +82,55 @@ def evaluate(model: AutoEncoder, images: np.ndarray, *, batch_size: int = 500, i
         res["nll_iw"] = nll / max(n, 1)
         res["iw_samples"] = iw_samples
     return res
+
+
+ACTIVE_UNIT_THRESHOLD = 0.01  # Burda et al. 2016: a dimension is active when Var_x E[z_d | x] > 0.01
+NO_POSTERIOR_USAGE = "no posterior q(z|x), so no KL per dimension or active units"
+
+
+@torch.inference_mode()
+def latent_usage(model: AutoEncoder, images: np.ndarray, *, batch_size: int = 500, device=None) -> Optional[dict]:
+    """How much of the latent space the posterior uses, over uint8 images (None for a kind
+    without a posterior: see `NO_POSTERIOR_USAGE`).
+
+    `kl_per_dim`: the mean over images of each dimension's analytic KL(q(z_d|x) || N(0, 1)); the D
+    numbers sum to the kind's `kl` evaluation term, so a dimension near 0 carries no information
+    (posterior collapse). `mean_variance`: the variance over the images of E[z_d|x]; a dimension is
+    active (`active_dims`, counted in `active_units`) when it exceeds ACTIVE_UNIT_THRESHOLD.
+    Computed batch by batch (float64 running sums merged with Chan's update), so only one batch is
+    ever held as floats.
+    """
+    if not kind_of(model.config).has(POSTERIOR):
+        return None
+    n_total = int(images.shape[0])
+    if n_total == 0:
+        raise ValueError("latent usage needs at least one image")
+    device = device or next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    dim = int(model.config.latent_dim)
+    kl_sum = np.zeros(dim)
+    mean = np.zeros(dim)
+    m2 = np.zeros(dim)  # sum of squared deviations from the running mean
+    n = 0
+    try:
+        for x in _batches(images, batch_size, device):
+            mu, logvar = model.encode(x)
+            mu, logvar = mu.double(), logvar.double()
+            kl_sum += (0.5 * (mu.pow(2) + logvar.exp() - 1.0 - logvar)).sum(0).cpu().numpy()
+            b = mu.shape[0]
+            b_mean = mu.mean(0)
+            b_m2 = (mu - b_mean).pow(2).sum(0).cpu().numpy()
+            b_mean = b_mean.cpu().numpy()
+            delta = b_mean - mean
+            total = n + b
+            mean = mean + delta * (b / total)
+            m2 = m2 + b_m2 + delta ** 2 * (n * b / total)
+            n = total
+    finally:
+        model.train(was_training)
+    variance = m2 / n
+    active = [int(d) for d in np.flatnonzero(variance > ACTIVE_UNIT_THRESHOLD)]
+    kl = np.maximum(kl_sum / n, 0.0)  # each term is >= 0; rounding may leave -1e-17 on a collapsed one
+    return {"kl_per_dim": [float(v) for v in kl], "active_units": len(active), "active_dims": active,
+            "mean_variance": [float(v) for v in variance]}

@@ -1,7 +1,7 @@
 """`vaestudio evaluate`: the evaluation terms a run's kind declares, in nats per image, on a split
-(a VAE: -ELBO, reconstruction, KL and optionally the IWAE bound; an autoencoder: reconstruction),
-and with --quality the blur measures of `core.quality` (sharpness and a LeNet-feature Frechet
-distance)."""
+(a VAE: -ELBO, reconstruction, KL and optionally the IWAE bound, plus the KL per latent dimension
+and the active units that show posterior collapse; an autoencoder: reconstruction), and with
+--quality the blur measures of `core.quality` (sharpness and a LeNet-feature Frechet distance)."""
 from __future__ import annotations
 
 import json
@@ -21,7 +21,11 @@ def add_parser(sub) -> None:
     p = sub.add_parser("evaluate", help="measure a trained model on a data split",
                        description="Print the run's evaluation terms in nats per image (a VAE: neg_elbo, "
                                    "recon and kl; an autoencoder: recon) and, for a VAE with --iw-samples K, "
-                                   "nll_iw: the importance-weighted estimate of -log p(x).")
+                                   "nll_iw: the importance-weighted estimate of -log p(x). A kind with a "
+                                   "posterior also gets kl_per_dim (each latent dimension's mean KL; they "
+                                   "sum to kl) and active_units/active_dims (dimensions whose posterior mean "
+                                   "varies over the data by more than 0.01: Burda et al. 2016); a dimension "
+                                   "with KL near 0 has collapsed to the prior.")
     add_run_arg(p)
     add_data_args(p)
     p.add_argument("--split", default="test", choices=SPLITS)
@@ -48,7 +52,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from ..core.errors import ConfigError
     from ..core.kinds import IW_BOUND
-    from ..core.metrics import evaluate
+    from ..core.metrics import evaluate, latent_usage
 
     if not 0 <= args.iw_samples <= 100_000:
         raise ConfigError(f"--iw-samples must be between 0 and 100000, not {args.iw_samples}")
@@ -71,6 +75,9 @@ def run(args) -> int:
         raise ConfigError(f"the {args.split} split of {ds.name} is empty: choose another --split")
     res = evaluate(run_.model, images, batch_size=args.batch_size, iw_samples=args.iw_samples, seed=args.seed)
     res.update({"split": args.split, "dataset": ds.name, "model": kind.name, "terms": [t.name for t in kind.eval_terms]})
+    usage = latent_usage(run_.model, images, batch_size=args.batch_size)
+    if usage is not None:
+        res.update(usage)
     quality = _quality(args, run_, ds) if args.quality else None
     if quality is not None:
         res.update(quality)
@@ -80,9 +87,21 @@ def run(args) -> int:
         parts = ", ".join(f"{t.title} {res[t.name]:.2f}" for t in kind.eval_terms)
         print(f"{ds.name} {args.split} ({res['n']} images), nats per image: {parts}"
               + (f"; -log p(x) <= {res['nll_iw']:.2f} (K={args.iw_samples})" if "nll_iw" in res else ""))
+        print(_usage_text(usage, kind))
         if quality is not None:
             print(_quality_text(quality))
     return 0
+
+
+def _usage_text(usage, kind) -> str:
+    """One line on posterior collapse: active units and each dimension's share of the KL."""
+    from ..core.metrics import ACTIVE_UNIT_THRESHOLD, NO_POSTERIOR_USAGE
+
+    if usage is None:
+        return f"latent usage: not measured ({kind.title}: {NO_POSTERIOR_USAGE})"
+    kl = " ".join(f"{v:.2f}" for v in usage["kl_per_dim"])
+    return (f"active units: {usage['active_units']} of {len(usage['kl_per_dim'])} (variance of the posterior "
+            f"mean > {ACTIVE_UNIT_THRESHOLD:g}); KL per dimension: {kl}")
 
 
 def _quality(args, run_, ds) -> dict:
