@@ -17,6 +17,7 @@ VERB_MODULES = (
     "train", "info", "evaluate", "compare", "sample", "datasets",
     "encode", "scatter", "lattice", "attribute", "interpolate",
     "screenshot",
+    "traverse",
 )
 
 
