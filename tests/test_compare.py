@@ -113,7 +113,10 @@ def test_metrics_row_keys_and_none_for_what_an_autoencoder_lacks(pair, digits, c
         assert row["latent_dim"] == 2 and row["epochs"] == 2
         assert row["test_recon"] > 0 and row["sharpness_recon"] > 0 and row["seconds_per_epoch"] > 0
     assert ae["name"] == "ae" and ae["kind"] == "ae" and ae["path"] == pair[0]
-    assert [ae[k] for k in ("neg_elbo", "iwae_nll", "sharpness_prior", "frechet")] == [None] * 4
+    assert [ae[k] for k in ("neg_elbo", "iwae_nll", "sharpness_prior", "frechet", "active_units")] == [None] * 5
+    from vaestudio.core.metrics import latent_usage
+    want_units = latent_usage(Run.load(pair[1]).model, digits.test.images)["active_units"]
+    assert vae["active_units"] == want_units and 0 <= want_units <= 2
     assert vae["kind"] == "vae"
     assert vae["neg_elbo"] > vae["test_recon"]  # -ELBO = reconstruction + KL
     assert vae["iwae_nll"] <= vae["neg_elbo"] + 1.0  # the tighter bound (K=5, sampled)

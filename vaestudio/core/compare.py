@@ -45,7 +45,7 @@ SITES = ("own", "shared")
 VIEWS = ("auto", "dims", "pca")
 SPLIT = "test"
 METRIC_KEYS = ("name", "path", "kind", "latent_dim", "epochs", "test_recon", "neg_elbo", "iwae_nll",
-               "sharpness_recon", "sharpness_prior", "frechet", "seconds_per_epoch")
+               "sharpness_recon", "sharpness_prior", "frechet", "active_units", "seconds_per_epoch")
 SWEEP_STEPS, SWEEP_MAX_ALPHA = 8, 1.5  # the defaults of `vaestudio attribute`
 DEFAULT_QUALITY_SAMPLES = 500
 DEFAULT_IW_SAMPLES = 10  # a small K: a rough -log p(x), cheap even on 10,000 test images
@@ -155,9 +155,11 @@ def metrics_row(run: Run, dataset: ImageDataset, *, name: Optional[str] = None, 
     number or it was not asked for). In nats per image: test_recon, neg_elbo (kinds that report
     it) and iwae_nll (kinds with the importance-weighted bound, when iw_samples > 0). With
     `quality`: `core.quality.measure`'s sharpness and frechet on `quality_samples` images.
-    seconds_per_epoch: the mean of the run's history records' training seconds."""
+    active_units: latent dimensions whose posterior mean varies over the data by more than 0.01
+    (`metrics.latent_usage`; kinds with a posterior). seconds_per_epoch: the mean of the run's
+    history records' training seconds."""
     from . import quality as q
-    from .metrics import evaluate
+    from .metrics import evaluate, latent_usage
 
     kind = run.kind
     part = dataset.split(SPLIT)
@@ -170,10 +172,12 @@ def metrics_row(run: Run, dataset: ImageDataset, *, name: Optional[str] = None, 
     if progress is not None:
         progress(0, 1, "evaluating")
     res = evaluate(run.model, part.images, iw_samples=k, seed=seed)
+    usage = latent_usage(run.model, part.images)  # None for kinds without a posterior
     row = {"name": name or run_name(run), "path": None if run.path is None else str(run.path),
            "kind": kind.name, "latent_dim": int(run.model_config.latent_dim), "epochs": _num(run.epochs_done),
            "test_recon": res.get("recon"), "neg_elbo": res.get("neg_elbo"), "iwae_nll": res.get("nll_iw"),
            "sharpness_recon": None, "sharpness_prior": None, "frechet": None,
+           "active_units": None if usage is None else int(usage["active_units"]),
            "seconds_per_epoch": seconds_per_epoch(run.history)}
     if quality:
         m = q.measure(run.model, dataset, samples=quality_samples, seed=seed, split=SPLIT,
@@ -348,6 +352,7 @@ METRIC_ROWS = (  # (key, label, format)
     ("sharpness_recon", "sharpness, reconstructions", "{:.3f}"),
     ("sharpness_prior", "sharpness, prior samples", "{:.3f}"),
     ("frechet", "frechet (LeNet features)", "{:.2f}"),
+    ("active_units", "active latent units", "{}"),
     ("seconds_per_epoch", "seconds per epoch", "{:.1f}"),
 )
 

@@ -38,7 +38,8 @@ METRICS = (("kind", "Kind", "{}"), ("latent_dim", "Latent dimension", "{}"), ("e
            ("iwae_nll", "IWAE NLL (nats)", "{:.2f}"),
            ("sharpness_recon", "Sharpness, reconstructions", "{:.3f}"),
            ("sharpness_prior", "Sharpness, prior samples", "{:.3f}"),
-           ("frechet", "Frechet (LeNet features)", "{:.1f}"), ("seconds_per_epoch", "Seconds per epoch", "{:.1f}"))
+           ("frechet", "Frechet (LeNet features)", "{:.1f}"), ("active_units", "Active latent units", "{}"),
+           ("seconds_per_epoch", "Seconds per epoch", "{:.1f}"))
 
 
 def metric_text(value, fmt: str) -> str:
