@@ -1,5 +1,6 @@
 """The latent-space tools of the window: the canvas (the "Latent space" tab), the decoder
-preview, the lattice and prior samples, the attribute mixer, interpolation, and their exports.
+preview, the lattice and prior samples, the attribute mixer, interpolation, the latent usage
+(KL per dimension) and their exports.
 
 `install(window)` is the entry point the main window calls at the end of its construction.
 Each piece is a widget over one shared `Explorer` (which wraps the window's `Session`), so it
@@ -23,6 +24,7 @@ from .lattice_view import LatticePanel
 from .mixer import AttributeMixer
 from .own_input import OwnImageInput
 from .preview import DecoderPreview
+from .usage_view import UsagePanel
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
 DOCK_WIDTH = 340
@@ -41,6 +43,8 @@ class ExploreTools:
     export: ExportController
     docks: dict
     own_input: Optional[OwnImageInput] = None  # picture drops and File > Encode Images
+    usage: Optional[UsagePanel] = None  # KL per latent dimension, in `usage_dock`
+    usage_dock: Optional[QDockWidget] = None  # tabbed with the loss curves at the bottom
 
     def idle(self) -> bool:
         """The newest snapshot is encoded and every grid and strip asked for is on screen."""
@@ -94,11 +98,15 @@ def _default_sizes(window, docks: dict) -> None:
     docks["lattice"].raise_()
     window.resizeDocks([docks["preview"]], [DOCK_WIDTH], Qt.Orientation.Horizontal)
     window.resizeDocks([docks["preview"], docks["lattice"]], [290, 480], Qt.Orientation.Vertical)
+    loss_dock = getattr(window, "loss_dock", None)
+    if loss_dock is not None:
+        loss_dock.raise_()  # the latent usage (if any) waits in the tab beside the loss curves
 
 
 def install(window) -> ExploreTools:
     """Put the canvas in the "Latent space" tab; the preview on the right with the lattice,
-    mixer and interpolation tabbed below it; the exports in the Export menu."""
+    mixer and interpolation tabbed below it; the latent usage in a tab beside the loss curves;
+    the exports in the Export menu."""
     explorer = Explorer(window.session, window)
     canvas = LatentCanvas(explorer)
     canvas.setObjectName("latentCanvas")
@@ -131,12 +139,22 @@ def install(window) -> ExploreTools:
     for key in ("lattice", "interpolation"):
         panel = lattice if key == "lattice" else interpolation
         docks[key].visibilityChanged.connect(panel.set_on_screen)
+    usage = usage_dock = None
+    loss_dock = getattr(window, "loss_dock", None)
+    if loss_dock is not None:
+        usage = UsagePanel(explorer)
+        usage_dock = QDockWidget("Latent Usage", window)
+        usage_dock.setObjectName("usageDock")
+        usage_dock.setWidget(usage)
+        window.add_dock(usage_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.tabifyDockWidget(loss_dock, usage_dock)
     _default_sizes(window, docks)
 
     export = ExportController(explorer, canvas, lattice, mixer, interpolation, window)
     export.add_to_menu(window.export_menu)
 
-    tools = ExploreTools(explorer, canvas, preview, lattice, mixer, interpolation, export, docks)
+    tools = ExploreTools(explorer, canvas, preview, lattice, mixer, interpolation, export, docks, usage=usage,
+                         usage_dock=usage_dock)
     tools.own_input = OwnImageInput(window, explorer, canvas)
     if getattr(window, "file_menu", None) is not None:
         tools.own_input.add_to_menu(window.file_menu, getattr(window, "quit_action", None))
