@@ -71,6 +71,14 @@ def test_bars_follow_the_epochs_and_match_latent_usage(qtbot, window):
     text = panel.caption.text()
     assert f"active units: {expected['active_units']} of {D} (variance of the posterior mean > 0.01)" in text
     assert panel.warning.isHidden() == (expected["active_units"] >= D / 2)
+    # kept with the model for `vaestudio info`: the last epoch's measurement, checked as a file's would be
+    from vaestudio.core.usage_record import check_usage_record, describe_usage
+
+    record, problem = check_usage_record(w.session.run.extra["usage"], D)
+    assert problem is None and record["epoch"] == 2 and record["split"] == "validation"
+    np.testing.assert_allclose(record["kl_per_dim"], heights, atol=1e-9)
+    assert record["n"] == len(images)
+    assert describe_usage(record, 2).startswith("latent usage at epoch 2 (digits")
 
     # a snapshot with 3 of 4 dimensions collapsed: the warning says what to try
     broken = collapse(w.session.snapshot, [1, 2, 3])
@@ -106,3 +114,41 @@ def test_an_autoencoder_has_no_kl_per_dimension(qtbot, window):
     qtbot.waitUntil(lambda: "no posterior" in panel.caption.text(), timeout=WAIT_MS)
     assert panel.heights() == []
     assert panel.warning.isHidden()
+
+
+def test_each_epoch_event_redraws_the_chart_with_that_epochs_numbers(qtbot):
+    """Epoch events one at a time (as the training worker sends them): after each, the bars show
+    that epoch's own KL per dimension and the record kept with the run is stamped with its epoch.
+    Newest-wins alone could pass a test that only looks at the last epoch; this one looks at every one."""
+    from test_explore_support import finish, make_explorer, make_session, tiny_model as tiny_vae
+    from vaestudio.core.run import Progress
+    from vaestudio.gui.explore.usage_view import UsagePanel
+
+    session = make_session(model=tiny_vae(latent_dim=D))
+    explorer = make_explorer(qtbot, session)
+    panel = UsagePanel(explorer)
+    qtbot.addWidget(panel)
+    try:
+        qtbot.waitUntil(lambda: panel.usage is not None and explorer.runner.idle, timeout=WAIT_MS)
+        images = usage_images(explorer.split_images())
+        session.set_state("running")
+        seen = []
+        for epoch in (1, 2, 3):
+            state = session.run.snapshot()
+            with torch.no_grad():  # each epoch's encoder uses dimension `epoch` more strongly
+                state.model.encoder.head.weight[epoch].mul_(4.0 * epoch)
+            state.progress = Progress(epoch=epoch)
+            expected = latent_usage(state.model, images)["kl_per_dim"]
+            before = panel.updates
+            session.epoch_finished({"epoch": epoch}, state)
+            qtbot.waitUntil(lambda: panel.updates > before and explorer.runner.idle, timeout=WAIT_MS)
+            np.testing.assert_allclose(panel.heights(), expected, atol=1e-6)
+            assert state.extra["usage"]["epoch"] == epoch  # what File > Save writes meanwhile
+            np.testing.assert_allclose(state.extra["usage"]["kl_per_dim"], expected, atol=1e-9)
+            seen.append(panel.heights())
+        assert len({tuple(np.round(h, 6)) for h in seen}) == 3  # three different charts, in turn
+        assert session.run.extra["usage"]["epoch"] == 0  # measured before training; the worker owns it now
+        session.set_state("idle")  # the run comes back: it gets the newest record
+        assert session.run.extra["usage"]["epoch"] == 3
+    finally:
+        finish(explorer)

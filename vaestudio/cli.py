@@ -15,7 +15,7 @@ import sys
 # Order is the order `--help` lists them in.
 VERB_MODULES = (
     "train", "info", "evaluate", "compare", "sample", "datasets",
-    "encode", "scatter", "lattice", "attribute", "interpolate",
+    "encode", "scatter", "lattice", "attribute", "groups", "interpolate",
     "screenshot",
     "traverse",
 )

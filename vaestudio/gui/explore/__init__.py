@@ -19,11 +19,14 @@ from PySide6.QtWidgets import QApplication, QDockWidget, QScrollArea, QWidget
 from .canvas import LatentCanvas
 from .explorer import Explorer
 from .export import ExportController
+from .groups_view import GroupsPanel
 from .interpolation import InterpolationPanel
 from .lattice_view import LatticePanel
 from .mixer import AttributeMixer
+from .neighbours_view import NeighbourStrip
 from .own_input import OwnImageInput
 from .preview import DecoderPreview
+from .traversal_view import TraversalPanel
 from .usage_view import UsagePanel
 
 RIGHT = Qt.DockWidgetArea.RightDockWidgetArea
@@ -45,6 +48,12 @@ class ExploreTools:
     own_input: Optional[OwnImageInput] = None  # picture drops and File > Encode Images
     usage: Optional[UsagePanel] = None  # KL per latent dimension, in `usage_dock`
     usage_dock: Optional[QDockWidget] = None  # tabbed with the loss curves at the bottom
+    groups: Optional[GroupsPanel] = None  # find, select and save groups; group vectors
+    groups_dock: Optional[QDockWidget] = None  # tabbed after the interpolation
+    neighbours: Optional[NeighbourStrip] = None  # the k nearest real images, in `neighbours_dock`
+    neighbours_dock: Optional[QDockWidget] = None  # tabbed with the loss curves at the bottom
+    traversal: Optional[TraversalPanel] = None  # a row per latent dimension, in `traversal_dock`
+    traversal_dock: Optional[QDockWidget] = None  # tabbed on the right after the groups
 
     def idle(self) -> bool:
         """The newest snapshot is encoded and every grid and strip asked for is on screen."""
@@ -103,6 +112,49 @@ def _default_sizes(window, docks: dict) -> None:
         loss_dock.raise_()  # the latent usage (if any) waits in the tab beside the loss curves
 
 
+def _install_groups(window, explorer: Explorer, mixer: AttributeMixer, docks: dict):
+    """The Groups dock, a tab beside the interpolation; "Add to Mixer" brings the mixer forward."""
+    panel = GroupsPanel(explorer, mixer)
+    dock = QDockWidget("Groups", window)
+    dock.setObjectName("groupsDock")
+    dock.setWidget(panel)
+    window.add_dock(dock, RIGHT)
+    window.tabifyDockWidget(docks["interpolation"], dock)
+    mixer_dock = docks["mixer"]
+    panel.vector_added.connect(lambda _name: (mixer_dock.show(), mixer_dock.raise_()))
+    return panel, dock
+
+
+def _install_neighbours_traversal(window, explorer: Explorer, canvas: LatentCanvas, preview: DecoderPreview,
+                                  docks: dict):
+    """The Neighbours strip in a tab beside the loss curves (a wide, short strip: the bottom's
+    shape) and the Traversal grid in a tab on the right; both follow the decoder's chosen pin."""
+    strip = NeighbourStrip(explorer)
+    strip.pin_index = preview._shown_index
+    strip.track_canvas(canvas.plot)
+    strip_dock = QDockWidget("Neighbours", window)
+    strip_dock.setObjectName("neighboursDock")
+    strip_dock.setWidget(strip)
+    loss_dock = getattr(window, "loss_dock", None)
+    if loss_dock is not None:
+        window.add_dock(strip_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
+        window.tabifyDockWidget(loss_dock, strip_dock)
+    else:
+        window.add_dock(strip_dock, RIGHT)
+    strip_dock.visibilityChanged.connect(strip.set_on_screen)
+    traversal = TraversalPanel(explorer)
+    traversal.pin_index = preview._shown_index
+    traversal_dock = QDockWidget("Traversal", window)
+    traversal_dock.setObjectName("traversalDock")
+    traversal_dock.setWidget(traversal)
+    window.add_dock(traversal_dock, RIGHT)
+    window.tabifyDockWidget(docks["interpolation"], traversal_dock)
+    traversal_dock.visibilityChanged.connect(traversal.set_on_screen)
+    if getattr(window, "view_menu", None) is not None:
+        window.view_menu.addAction(canvas.thumbnails_action)  # View > Canvas Thumbnails (Ctrl+Shift+I)
+    return strip, strip_dock, traversal, traversal_dock
+
+
 def install(window) -> ExploreTools:
     """Put the canvas in the "Latent space" tab; the preview on the right with the lattice,
     mixer and interpolation tabbed below it; the latent usage in a tab beside the loss curves;
@@ -148,13 +200,20 @@ def install(window) -> ExploreTools:
         usage_dock.setWidget(usage)
         window.add_dock(usage_dock, Qt.DockWidgetArea.BottomDockWidgetArea)
         window.tabifyDockWidget(loss_dock, usage_dock)
+    groups_panel, groups_dock = _install_groups(window, explorer, mixer, docks)
+    strip, strip_dock, traversal, traversal_dock = _install_neighbours_traversal(window, explorer, canvas, preview,
+                                                                                docks)
     _default_sizes(window, docks)
 
     export = ExportController(explorer, canvas, lattice, mixer, interpolation, window)
     export.add_to_menu(window.export_menu)
+    if getattr(window, "view_menu", None) is not None:
+        canvas.add_map_actions(window.view_menu)  # View > t-SNE Map, UMAP Map
 
     tools = ExploreTools(explorer, canvas, preview, lattice, mixer, interpolation, export, docks, usage=usage,
-                         usage_dock=usage_dock)
+                         usage_dock=usage_dock, groups=groups_panel, groups_dock=groups_dock,
+                         neighbours=strip, neighbours_dock=strip_dock, traversal=traversal,
+                         traversal_dock=traversal_dock)
     tools.own_input = OwnImageInput(window, explorer, canvas)
     if getattr(window, "file_menu", None) is not None:
         tools.own_input.add_to_menu(window.file_menu, getattr(window, "quit_action", None))

@@ -20,8 +20,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QStackedWidget, QToolButton, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QHBoxLayout, QLabel, QMenu, QStackedWidget, QToolButton,
+                               QVBoxLayout, QWidget)
 
 from ...core.render import CIRCLE_COLOUR, PALETTE, SPHERE_COLOUR
 from ..elided_label import ElidedLabel
@@ -29,11 +29,16 @@ from .class_legend import ClassLegend
 from .density import class_density, density_bins, density_bounds, density_rgba, scale_colours, top_count
 from .explorer import MAX_PINS, Explorer, pin_name
 from .own_marks import OwnImageMarks
+from .thumbnails import CanvasThumbnails
+from ...core.latent.selection import points_in_polygon, rect_polygon
+from ...core.latent import embedding as maps
 
 AUTO_DENSITY_ABOVE = 100_000
 HOVER_INTERVAL_MS = 16  # the screen's rate: a decode per frame at most
 MODES = (("auto", "Auto"), ("points", "Points"), ("density", "Density"))
 OVERLAY_COLOUR = (30, 30, 30)
+HIGHLIGHT_COLOUR = (214, 39, 40)  # points a group or filter marks (the selection is OVERLAY_COLOUR)
+SELECT_PALETTE_AT = (60, 6)  # the Lasso/Rectangle buttons' place over the plot, right of the y axis
 EMPTY_TEXT = "Train or open a model to see its latent space"
 PROBE_STEP = 0.04  # an arrow key moves the probe this fraction of the circle's radius
 PROBE_BIG_STEP = 0.2  # with Shift
@@ -41,6 +46,9 @@ ZOOM_STEP = 1.25  # + and - zoom by this factor about the view's centre
 PIN_HIT_PX = 12  # Ctrl+click this close to a pin removes it
 CLEAR_PINS_SHORTCUT = "Ctrl+Shift+X"
 DENSITY_MAP = "viridis"  # the sequential map of a cloud without classes
+MAP_TIP = ("A t-SNE or UMAP map of the codes (for more than 2 dimensions): near codes stay near, but a map "
+           "has no inverse, so hovering decodes the code of the nearest real point and there is no lattice. "
+           "Computed in the background (Cancel stops it) and kept for the model until the next epoch.")
 KEYS_HELP = ("Click the plot, then: arrow keys move a probe point and decode it (Shift: bigger steps), "
              "Enter pins it, + and - zoom, Home fits the circle, Esc clears the preview, "
              f"Delete or {CLEAR_PINS_SHORTCUT} clears the pins. Ctrl+click a pin to remove it.")
@@ -109,6 +117,15 @@ class PinViewBox(pg.ViewBox):
         else:
             super().mouseClickEvent(ev)
 
+    drag_handler = None  # set by the canvas while a selection tool is on: left drags draw, not pan
+
+    def mouseDragEvent(self, ev, axis=None) -> None:
+        if self.drag_handler is not None and axis is None and ev.button() == Qt.MouseButton.LeftButton:
+            ev.accept()
+            self.drag_handler(ev)
+        else:
+            super().mouseDragEvent(ev, axis)
+
 
 class LatentCanvas(QWidget):
     def __init__(self, explorer: Explorer, parent: Optional[QWidget] = None):
@@ -156,6 +173,9 @@ class LatentCanvas(QWidget):
         e.busy_changed.connect(self._update_status)
         e.message.connect(self._on_message)
         e.decoder_changed.connect(self._on_decoder)
+        e.selection_changed.connect(self._draw_selection)
+        e.highlight_changed.connect(self._draw_selection)
+        e.view_changed.connect(self._draw_selection)
         self._on_encodings()
         self._on_view()
 
@@ -176,6 +196,7 @@ class LatentCanvas(QWidget):
         self.x_combo.activated.connect(self._on_plane_chosen)
         self.y_combo.activated.connect(self._on_plane_chosen)
         self.pca_check.toggled.connect(self._on_plane_chosen)
+        self._make_map_controls(row)
         row.addSpacing(12)
         row.addWidget(QLabel("Show"))
         self.mode_combo = QComboBox()
@@ -266,7 +287,33 @@ class LatentCanvas(QWidget):
         self.legend = ClassLegend(item)
         self.legend.toggled.connect(self._on_class_toggled)
         self.plot.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self._make_selection_items(item)
+        self._make_select_tools(self.plot)
+        self._make_thumbnails_toggle()
         return self.plot
+
+    # ===================================================================== thumbnails
+    def _make_thumbnails_toggle(self) -> None:
+        """The thumbnails toggle (off by default): a checkable action (View menu, Ctrl+Shift+I) and
+        a small button in the plot's corner, not in the toolbar, whose width sets the canvas's least
+        width at 1280x800. The layer itself lives in thumbnails.py."""
+        self.thumbnails = CanvasThumbnails(self.explorer, self.view_box, self)
+        self.thumbnails_action = self.thumbnails.make_action(self)
+        self.addAction(self.thumbnails_action)
+        self.thumbnails_button = self.thumbnails.make_corner_button(self.plot)
+        self.thumbnails.row_filter = self._thumbnail_rows
+        self.legend.toggled.connect(self.thumbnails.schedule)
+
+    def _thumbnail_rows(self) -> Optional[np.ndarray]:
+        """The points whose class the legend shows (None: all of them)."""
+        visible = self.legend.visible()
+        if self.explorer.points is None or len(self._class_rows) < 2 or all(visible):
+            return None
+        mask = np.zeros(len(self.explorer.points), dtype=bool)
+        for rows, shown in zip(self._class_rows, visible):
+            if shown:
+                mask[rows] = True
+        return mask
 
     # ===================================================================== public
     @property
@@ -405,7 +452,7 @@ class LatentCanvas(QWidget):
         self._draw_path()
         if e.ready and self._follow:
             self.fit_view()
-        self._update_status()
+        self._sync_map()  # the Map button, and no circles or lattice on a t-SNE/UMAP map (updates the status)
 
     # ===================================================================== drawing
     def _draw_cloud(self) -> None:
@@ -589,7 +636,7 @@ class LatentCanvas(QWidget):
         if key == Qt.Key.Key_Home:
             return self.fit_view
         if key == Qt.Key.Key_Escape:
-            return self.clear_hover
+            return self._escape
         if key in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             return self.explorer.clear_pins
         if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and self.probe is not None and self.explorer.ready:
@@ -609,7 +656,126 @@ class LatentCanvas(QWidget):
             j = (i + 1) % self.y_combo.count()
             self.y_combo.setCurrentIndex(j)
         self._follow = True
+        self.explorer.leave_map()  # a plane chosen: off the t-SNE/UMAP map
         self.explorer.set_view(dims=(i, j), pca=pca)
+
+    # ===================================================================== selection
+    def _make_select_tools(self, plot) -> None:
+        """Lasso and Rectangle: while one is on, a left drag on the plot draws its outline (no
+        panning) and, on release, selects the visible points inside; Esc clears. A small palette
+        over the plot's top-left corner: the toolbar above has no width to spare at 1280x800."""
+        self.select_palette = QWidget(plot)
+        self.select_palette.setObjectName("selectTools")
+        row = QHBoxLayout(self.select_palette)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(2)
+        self.select_buttons: dict[str, QToolButton] = {}
+        for tool, text, tip in (("lasso", "Lasso", "Draw around points to select them (the wheel still zooms)"),
+                                ("rect", "Rectangle", "Drag a rectangle to select the points in it")):
+            b = QToolButton()
+            b.setText(text)
+            b.setObjectName(f"select_{tool}")
+            b.setCheckable(True)
+            b.setToolTip(tip + "; hidden classes are left out; Esc clears the selection")
+            b.toggled.connect(lambda on, t=tool: self.set_select_tool(t if on else None))
+            row.addWidget(b)
+            self.select_buttons[tool] = b
+        self.select_palette.adjustSize()
+        self.select_palette.move(SELECT_PALETTE_AT[0], SELECT_PALETTE_AT[1])
+        self.select_palette.raise_()
+        self._select_tool: Optional[str] = None
+        self._outline: list = []  # view points of the outline being drawn
+
+    def _make_selection_items(self, item) -> None:
+        self.selection_item = CloudScatter(pen=pg.mkPen(OVERLAY_COLOUR, width=1.2), brush=None, symbol="o",
+                                           antialias=False)
+        self.highlight_item = CloudScatter(pen=pg.mkPen(*HIGHLIGHT_COLOUR, width=1.6), brush=None, symbol="o",
+                                           antialias=False)
+        self.outline_item = pg.PlotCurveItem(pen=pg.mkPen(OVERLAY_COLOUR, width=1.5, style=Qt.PenStyle.DashLine))
+        for z, it in ((24, self.highlight_item), (25, self.selection_item), (60, self.outline_item)):
+            it.setZValue(z)
+            item.addItem(it, ignoreBounds=True)
+
+    @property
+    def select_tool(self) -> Optional[str]:
+        """"lasso", "rect" or None (left drags pan)."""
+        return self._select_tool
+
+    def set_select_tool(self, tool: Optional[str]) -> None:
+        if tool not in (None, "lasso", "rect"):
+            raise ValueError(f"unknown selection tool {tool!r}")
+        self._select_tool = tool
+        for t, b in self.select_buttons.items():
+            if b.isChecked() != (t == tool):
+                b.blockSignals(True)
+                b.setChecked(t == tool)
+                b.blockSignals(False)
+        self.view_box.drag_handler = None if tool is None else self._on_select_drag
+        self._cancel_outline()
+
+    def visible_rows_mask(self) -> np.ndarray:
+        """Boolean (N,): the points of the classes shown (the legend can hide classes)."""
+        n = 0 if self.explorer.points is None else len(self.explorer.points)
+        visible = self.legend.visible()
+        if not self._class_rows or len(visible) != len(self._class_rows) or all(visible):
+            return np.ones(n, dtype=bool)
+        mask = np.zeros(n, dtype=bool)
+        for rows, shown in zip(self._class_rows, visible):
+            if shown:
+                mask[rows] = True
+        return mask
+
+    def select_polygon(self, polygon) -> np.ndarray:
+        """Select the visible points inside `polygon` ((K, 2) view coordinates); their rows."""
+        e = self.explorer
+        if not e.ready:
+            return np.zeros(0, dtype=np.int64)
+        inside = points_in_polygon(e.points, polygon) & self.visible_rows_mask()
+        rows = np.flatnonzero(inside).astype(np.int64)
+        e.set_selection(rows)
+        return rows
+
+    def _on_select_drag(self, ev) -> None:
+        p = self.view_box.mapSceneToView(ev.scenePos())
+        here = (p.x(), p.y())
+        if ev.isStart():
+            q = self.view_box.mapSceneToView(ev.buttonDownScenePos())
+            self._outline = [(q.x(), q.y())]
+        if not self._outline:
+            return
+        if self._select_tool == "rect":
+            self._outline = [self._outline[0], here]
+            poly = rect_polygon(*self._outline)
+        else:
+            self._outline.append(here)
+            poly = np.array(self._outline + self._outline[:1])
+        self.outline_item.setData(poly[:, 0], poly[:, 1])
+        if ev.isFinish():
+            self._cancel_outline()
+            self.select_polygon(poly)
+
+    def _cancel_outline(self) -> None:
+        self._outline = []
+        self.outline_item.setData([], [])
+
+    def _escape(self) -> None:
+        """Esc: the preview empties, an outline being drawn goes, the selection clears."""
+        self.clear_hover()
+        self._cancel_outline()
+        self.explorer.clear_selection()
+
+    @Slot()
+    def _draw_selection(self) -> None:
+        e = self.explorer
+        for it, rows, extra in ((self.selection_item, e.selection, 4), (self.highlight_item, e.highlight, 6)):
+            rows = rows[rows < len(e.points)] if e.ready else rows[:0]
+            if rows.size:
+                it.setSize(point_size(len(e.points)) + extra, update=False)
+                it.setData(x=e.points[rows, 0], y=e.points[rows, 1])
+            else:
+                it.clear()
+            it.setVisible(bool(rows.size))
+        self._update_status()
 
     # ===================================================================== status
     def _show_message(self, text: str) -> None:
@@ -643,7 +809,8 @@ class LatentCanvas(QWidget):
         e = self.explorer
         parts = []
         if e.ready:
-            parts.append(f"{len(e.points):,} {e.split_name} codes · {e.coverage:.0%} circle r = {e.circle.radius:.2f}")
+            parts.append(e.projection.describe() if e.on_map else
+                         f"{len(e.points):,} {e.split_name} codes · {e.coverage:.0%} circle r = {e.circle.radius:.2f}")
             lat = e.lattice_overlay
             if lat is not None:
                 parts.append(f"lattice in {lat.circle_text()}")
@@ -651,4 +818,120 @@ class LatentCanvas(QWidget):
                 parts.append("density")
         if e.busy:
             parts.append("encoding…")
+        if e.ready and e.selection.size:
+            parts.append(f"{e.selection.size:,} selected")
+        parts += self._map_status_parts()
         self.status.setText("  ·  ".join(parts))
+
+    # ===================================================================== t-SNE and UMAP maps
+    def _make_map_controls(self, row) -> None:
+        """The Map button (shown for D > 2; a narrow menu, as the toolbar is full at 1280 px), the
+        Cancel of a map being computed, and the actions the View menu shares (`add_map_actions`)."""
+        self.map_actions: dict[str, QAction] = {}
+        for m, keys in (("tsne", "Ctrl+Shift+T"), ("umap", "Ctrl+Shift+U")):
+            act = QAction(f"{maps.TITLES[m]} Map", self)
+            act.setObjectName(f"{m}MapAction")
+            act.setCheckable(True)
+            act.setShortcut(QKeySequence(keys))
+            act.triggered.connect(lambda checked, m=m: self.show_map(m if checked else None))
+            self.map_actions[m] = act
+        self.plane_action = QAction("Plane (no map)", self)
+        self.plane_action.setCheckable(True)
+        self.plane_action.setToolTip("The coordinate pair or PCA plane chosen beside")
+        self.plane_action.triggered.connect(lambda: self.show_map(None))
+        self.map_menu = QMenu(self)
+        self.map_menu.setToolTipsVisible(True)
+        self.map_menu.addAction(self.plane_action)
+        self.map_menu.addSeparator()
+        self.map_menu.addActions(list(self.map_actions.values()))
+        self.map_menu.aboutToShow.connect(self._sync_map_availability)
+        self.map_button = QToolButton()
+        self.map_button.setObjectName("mapButton")
+        self.map_button.setText("Map")
+        self.map_button.setToolTip(MAP_TIP)
+        self.map_button.setMenu(self.map_menu)
+        self.map_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        row.addWidget(self.map_button)
+        self.map_cancel_button = QToolButton()
+        self.map_cancel_button.setObjectName("mapCancel")
+        self.map_cancel_button.setText("Cancel")
+        self.map_cancel_button.setToolTip("Stop computing the map; the view on show stays (View > t-SNE Map and "
+                                          "UMAP Map still switch)")
+        self.map_cancel_button.clicked.connect(self.explorer.cancel_map)
+        self.map_cancel_button.setVisible(False)
+        row.addWidget(self.map_cancel_button)
+        self.explorer.map_changed.connect(self._sync_map)  # and `_on_view` calls it
+        self.explorer.map_failed.connect(self._on_map_failed)
+        self._sync_map_availability()
+
+    def add_map_actions(self, menu) -> None:
+        """View > t-SNE Map (Ctrl+Shift+T) and UMAP Map (Ctrl+Shift+U), before the menu's first
+        separator; disabled, saying how to enable them, when their package is missing."""
+        first_separator = next((a for a in menu.actions() if a.isSeparator()), None)
+        added = [QAction(menu)]
+        added[0].setSeparator(True)
+        added += list(self.map_actions.values())
+        if first_separator is None:
+            menu.addActions(added)
+        else:
+            menu.insertActions(first_separator, added)
+        menu.setToolTipsVisible(True)
+        menu.aboutToShow.connect(self._sync_map_availability)
+        self._sync_map_availability()
+        self._sync_map()
+
+    def show_map(self, method: Optional[str]) -> bool:
+        """Switch to the t-SNE ("tsne") or UMAP ("umap") map, or back to the plane (None)."""
+        self._follow = True
+        ok = self.explorer.set_map(method)
+        self._sync_map()
+        if not ok:  # the package went missing since the menu was filled
+            self._on_map_failed(maps.missing_message(method))
+        return ok
+
+    @Slot(str)
+    def _on_map_failed(self, text: str) -> None:
+        from .. import dialogs  # the window's non-blocking error box
+
+        dialogs.show_error(self.window(), "Map", text)
+
+    def _sync_map_availability(self) -> None:
+        """Grey out a map whose package is missing, saying how to get it (checked each time a
+        menu opens, so an install while the window runs shows up)."""
+        for m, act in self.map_actions.items():
+            ok = maps.available(m)
+            act.setEnabled(ok)
+            act.setText(f"{maps.TITLES[m]} Map" + ("" if ok else f" (needs {maps.INSTALL_COMMAND})"))
+            tip = MAP_TIP if ok else maps.missing_message(m)
+            act.setToolTip(tip)
+            act.setStatusTip(tip)
+
+    @Slot()
+    def _sync_map(self) -> None:
+        """The Map menu follows the explorer; on a map the circles and the lattice go (a map has
+        no inverse, so they would stand for nothing)."""
+        e = self.explorer
+        # Cancel takes the Map button's place while a map is computed (the toolbar has no room for both).
+        self.map_button.setVisible(e.ready and e.latent_dim > 2 and not e.map_computing)
+        shown = e.map_method
+        self.plane_action.setChecked(shown is None)
+        for m, act in self.map_actions.items():
+            act.blockSignals(True)
+            act.setChecked(shown == m)
+            act.blockSignals(False)
+        self.map_cancel_button.setVisible(e.map_computing)
+        if getattr(self, "circle_item", None) is not None:
+            on_map = e.on_map
+            for it in (self.circle_item, self.sphere_item, self.lattice_square, self.lattice_sites):
+                it.setVisible(not on_map)
+            if on_map:
+                self.sphere_label.setVisible(False)
+        self._update_status()
+
+    def _map_status_parts(self) -> list[str]:
+        """The map's progress while it is computed (for the status line)."""
+        e = self.explorer
+        if getattr(e, "map_progress", None) is None:
+            return []
+        done, total, text = e.map_progress
+        return [f"{text} ({done / total:.0%})" if total else text]

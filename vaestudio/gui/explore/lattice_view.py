@@ -25,6 +25,17 @@ from .preview import caption_label
 from .zoom_view import ZoomDialog
 
 
+def on_map(explorer) -> bool:
+    """The canvas shows a t-SNE or UMAP map, which has no inverse: a grid on it decodes to nothing."""
+    return bool(getattr(explorer, "on_map", False))
+
+
+def no_lattice_text(explorer) -> str:
+    title = getattr(explorer.projection, "title", "t-SNE/UMAP")
+    return (f"No lattice on a {title} map: it has no inverse, so a grid of map points stands for no codes. "
+            "Choose a coordinate pair or PCA on the canvas for a lattice.")
+
+
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
@@ -191,7 +202,7 @@ class LatticePanel(Panel):
         e = self.explorer
         self.circle_combo.setEnabled(e.ready and e.encodings.dim > 2)
         self.lattice = latent_lattice(e.encodings.codes, self.n, e.projection, e.coverage, **self.lattice_options(),
-                                      circles=(e.circle, e.sphere_circle)) if e.ready else None
+                                      circles=(e.circle, e.sphere_circle)) if e.ready and not on_map(e) else None
         self._sync_overlay()
         self._show()  # the caption says at once what the new grid will be
         self._mark_dirty("lattice")
@@ -257,11 +268,15 @@ class LatticePanel(Panel):
         page = self.page
         self.grid_view.placeholder = ("Train or open a model to see its lattice" if page == "lattice"
                                       else "Train or open a model to see samples from its prior")
+        if page == "lattice" and on_map(self.explorer):
+            self.grid_view.placeholder = f"No lattice on a {self.explorer.projection.title} map"
         self.grid_view.set_image(self._grids.get(page))
         e = self.explorer
         if page == "lattice" and self.lattice is not None:
             x, y = self.lattice.projection.axis_labels()
             self.caption.setText(f"{self.n}×{self.n} lattice {self.lattice.placement()}, on the plane ({x}, {y})")
+        elif page == "lattice" and on_map(e):
+            self.caption.setText(no_lattice_text(e))
         elif page == "samples" and self.has_prior():
             self.caption.setText(f"{self.n * self.n} samples from the prior N(0, I), seed {self.seed}")
         elif page == "samples" and e.model is not None:

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QCheckBox, QFormLayout, QGridLayout, QHBoxLayout,
 
 from ...core.errors import VaeStudioError
 from ...core.latent import apply_vector, attribute_vectors, combine, sweep_alphas
+from ...core.latent.groups import ARROW, find_group, group_vector, parse_vector_name, vector_name
 from .explorer import Explorer
 from .grids import decode_grid, wrap_columns
 from .image_picker import ImagePicker
@@ -156,6 +157,9 @@ class AttributeMixer(QWidget):
         explorer.encodings_changed.connect(self._on_encodings)
         explorer.decoder_changed.connect(self.update_result)
         explorer.runner.finished.connect(self._on_job)
+        self.group_vectors: list[tuple[str, str]] = []  # (A, B) added from the Groups dock
+        explorer.encodings_changed.connect(self._sync_group_items)
+        explorer.groups_changed.connect(self._sync_group_items)
         self._on_encodings()
 
     # -- public ---------------------------------------------------------------------------
@@ -211,6 +215,7 @@ class AttributeMixer(QWidget):
     def _on_encodings(self) -> None:
         names = mixable_names(self.explorer.encodings)
         current = [(self.list.item(i).data(Qt.ItemDataRole.UserRole)) for i in range(self.list.count())]
+        current = [n for n in current if parse_vector_name(n) is None]  # group vectors come and go apart
         self._vectors_key = None
         if [n for n, _ in names] != current:  # a new data set: a new list
             self.list.blockSignals(True)
@@ -268,11 +273,77 @@ class AttributeMixer(QWidget):
         names = self.chosen()
         if enc is None or not names:
             return []
-        key = (tuple(names), self.balance.isChecked(), id(enc))
+        groups = self.explorer.applicable_groups()
+        key = (tuple(names), self.balance.isChecked(), id(enc), tuple(id(g) for g in groups))
         if key != self._vectors_key:
-            self._vectors = attribute_vectors(enc, names, balance=self.balance.isChecked())
+            self._vectors = self._vectors_for(enc, names, groups)
             self._vectors_key = key
         return self._vectors
+
+    # -- group vectors (from the Groups dock) ------------------------------------------------
+    def _vectors_for(self, enc, names: list[str], groups: list) -> list:
+        """One vector per chosen name, in the list's order: attributes as the core makes them;
+        a group vector mean(B) - mean(A), balanced on the chosen attributes when Balance is on
+        and the data set has attributes."""
+        pairs = {n: parse_vector_name(n) for n in names}
+        attrs = [n for n in names if pairs[n] is None]
+        balance = self.balance.isChecked()
+        by_name = dict(zip(attrs, attribute_vectors(enc, attrs, balance=balance))) if attrs else {}
+        balance_on = attrs if balance and enc.attribute_names else []
+        for n, pair in pairs.items():
+            if pair is None:
+                continue
+            a, b = (find_group(groups, x) for x in pair)
+            missing = [x for x, g in zip(pair, (a, b)) if g is None]
+            if missing:
+                raise VaeStudioError(f"no group named {missing[0]!r} on this data set")
+            by_name[n] = group_vector(enc, a, b, balance_on=balance_on, name=f"{a.name} {ARROW} {b.name}")
+        return [by_name[n] for n in names]
+
+    def add_group_vector(self, a: str, b: str) -> str:
+        """Put the vector from group `a` to group `b` in the list, ticked; its name there."""
+        name = vector_name(a, b)
+        if (a, b) not in self.group_vectors:
+            self.group_vectors.append((a, b))
+        self._sync_group_items()
+        self.set_chosen(name)
+        return name
+
+    @Slot()
+    def _sync_group_items(self) -> None:
+        """The list holds one item per added group vector whose two groups apply here."""
+        known = {g.name for g in self.explorer.applicable_groups()}
+        if self.explorer.encodings is None:
+            known = set()
+        self.group_vectors = [(a, b) for a, b in self.group_vectors if {a, b} <= {g.name for g in self.explorer.groups}]
+        wanted = [vector_name(a, b) for a, b in self.group_vectors if a in known and b in known]
+        present = {}
+        for i in reversed(range(self.list.count())):
+            item = self.list.item(i)
+            name = item.data(Qt.ItemDataRole.UserRole)
+            if parse_vector_name(name) is not None:
+                if name in wanted:
+                    present[name] = item
+                else:
+                    if name in self.rows:
+                        self._remove_row(name)
+                    self.list.takeItem(i)
+        for name in wanted:
+            if name not in present:
+                a, b = parse_vector_name(name)
+                item = QListWidgetItem(f"{a} {ARROW} {b} (groups)")
+                item.setData(Qt.ItemDataRole.UserRole, name)
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked)
+                item.setToolTip(f"The mean code of group {b!r} minus that of group {a!r}")
+                self.list.blockSignals(True)
+                self.list.addItem(item)
+                self.list.blockSignals(False)
+        self.filter.setVisible(self.list.count() > FILTER_ABOVE)
+        if self.list.count():
+            self.setEnabled(True)
+        self._vectors_key = None
+        self.update_result()
 
     def _request_sweep(self, *_) -> None:
         e = self.explorer

@@ -89,6 +89,9 @@ class UsagePanel(QWidget):
         session.dataset_changed.connect(self._on_dataset)
         explorer.runner.finished.connect(self._on_job)
         explorer.runner.failed.connect(self._on_job_failed)
+        self.record: Optional[dict] = None  # what run.extra["usage"] was given last (`_store_usage`)
+        self._measuring: Optional[dict] = None
+        session.training_state_changed.connect(self._put_record)
         if session.snapshot is not None:
             self._on_snapshot(session.snapshot)
 
@@ -118,6 +121,7 @@ class UsagePanel(QWidget):
             return
         split = self.explorer.split_name
         self.requests += 1
+        self._measuring = self._record_stamp(split)
 
         def job(cancel):
             if cancel():
@@ -138,6 +142,7 @@ class UsagePanel(QWidget):
     def _on_run(self, _run) -> None:
         self.explorer.runner.discard(KEY)
         self._model = None  # the new run's snapshot follows through snapshot_changed
+        self.record = self._measuring = None  # the old run's measurement is not this one's
         self._clear("Train or open a model to see how it uses its latent dimensions.")
 
     @Slot(object)
@@ -156,6 +161,7 @@ class UsagePanel(QWidget):
         text = (f"active units: {usage['active_units']} of {dim} (variance of the posterior mean > "
                 f"{ACTIVE_UNIT_THRESHOLD:g}), measured on {count} {split} images")
         self._show(usage, text)
+        self._store_usage(usage, count)
 
     @Slot(str, str)
     def _on_job_failed(self, key: str, message: str) -> None:
@@ -184,3 +190,35 @@ class UsagePanel(QWidget):
             self.warning.setVisible(collapsed(usage))
         self.updates += 1
         self.updated.emit()
+
+    # -- the record kept with the run (`vaestudio info` prints it) ------------------------------
+    def _record_stamp(self, split: str) -> dict:
+        """The epoch and data a measurement asked for now is of (the newest request wins, so the
+        result that arrives belongs to the last stamp)."""
+        from ...core.run import describe_spec
+
+        s = self.explorer.session
+        run = s.saved_state if s.saved_state is not None else s.run
+        ds = self.explorer.dataset
+        epoch = float(run.epochs_done) if run is not None else 0.0
+        return {"epoch": epoch, "split": split, "dataset": describe_spec(ds.spec) if ds is not None else ""}
+
+    def _store_usage(self, usage: dict, count: int) -> None:
+        from ...core.usage_record import usage_record
+
+        stamp = self._measuring or self._record_stamp(self.explorer.split_name)
+        self.record = usage_record(usage, n=count, **stamp)
+        self._put_record()
+
+    def _put_record(self, *_) -> None:
+        """Into the runs the GUI owns, as the explorer keeps its view: the run itself when idle
+        (the worker owns it while training) and the last epoch's saved state (what Save writes)."""
+        from ...core.usage_record import USAGE_KEY
+
+        if self.record is None or self._model is None:
+            return
+        s = self.explorer.session
+        for run in [s.saved_state] + ([s.run] if not s.training else []):
+            if run is not None and isinstance(getattr(run, "extra", None), dict) \
+                    and int(run.model_config.latent_dim) == len(self.record["kl_per_dim"]):
+                run.extra[USAGE_KEY] = dict(self.record)
