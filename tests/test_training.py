@@ -98,7 +98,7 @@ def test_cancel_mid_epoch_records_the_step_and_resumes_bitwise(tmp_path, kind):
     Trainer(again, ds).train()
     for k, v in straight.model.state_dict().items():
         assert torch.equal(v, again.model.state_dict()[k]), k
-    strip = lambda h: {k: v for k, v in h.items() if k not in ("samples_per_s", "seconds")}  # noqa: E731
+    strip = lambda h: {k: v for k, v in h.items() if k not in ("samples_per_s", "seconds", "epoch_samples_per_s")}  # noqa: E731
     assert [strip(h) for h in again.history] == [strip(h) for h in straight.history]
 
 
@@ -201,12 +201,17 @@ def test_out_of_device_memmap_path(tmp_path):
 
 
 def test_batch_sampler_shares_one_permutation_between_ranks():
-    whole = BatchSampler(10, 3, seed=1)
-    parts = [BatchSampler(10, 3, seed=1, rank=r, world_size=2) for r in range(2)]
-    assert whole.steps_per_epoch == 4 and parts[0].steps_per_epoch == 2
+    # the batch size is the global batch: each rank takes its slice of every one
+    whole = BatchSampler(10, 4, seed=1)
+    parts = [BatchSampler(10, 4, seed=1, rank=r, world_size=2) for r in range(2)]
+    assert whole.steps_per_epoch == parts[0].steps_per_epoch == 3
     joined = torch.cat([p.order(4) for p in parts])
-    assert torch.equal(joined, whole.order(4)[:10])
     assert len(set(joined.tolist())) == 10
+    cpu = torch.device("cpu")
+    ranks = [list(p.batches(torch.arange(10), 4, cpu)) for p in parts]
+    for s, batch in enumerate(whole.batches(torch.arange(10), 4, cpu)):
+        assert torch.equal(torch.cat([ranks[0][s], ranks[1][s]]), batch)
+    whole = BatchSampler(10, 3, seed=1)
     data = torch.arange(10, dtype=torch.uint8)
     assert [b.tolist() for b in whole.batches(data, 4, torch.device("cpu"), start_step=2)] == \
         [whole.order(4)[6:9].tolist(), whole.order(4)[9:].tolist()]

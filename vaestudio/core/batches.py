@@ -17,7 +17,16 @@ def host_tensor(images: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(arr)
 
 
+def to_device(t: torch.Tensor, device) -> torch.Tensor:
+    """A host tensor onto `device` without blocking the host: on CUDA through page-locked memory
+    (a copy from ordinary memory is synchronous whatever `non_blocking` says)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return t.pin_memory().to(device, non_blocking=True)
+    return t.to(device)
+
+
 def float_batch(images: np.ndarray, device) -> torch.Tensor:
     """uint8 images (a numpy slice) -> float32 in [0, 1] on `device`; float input is passed through."""
-    t = host_tensor(images).to(device)
+    t = to_device(host_tensor(images), device)
     return images_to_float(t) if t.dtype == torch.uint8 else t.float()

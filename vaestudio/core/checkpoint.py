@@ -20,9 +20,11 @@ is built. Every other field is checked for its type, so a damaged file gives one
 """
 from __future__ import annotations
 
+import copy
 import math
 import os
 import pickle
+import threading
 import zipfile
 from pathlib import Path
 from typing import Optional
@@ -76,13 +78,114 @@ def run_payload(run: Run) -> dict:
     }
 
 
-def write_run(path: str | os.PathLike, run: Run) -> Path:
-    """Write atomically; a folder means FOLDER/model.pt. Returns the file written."""
+def _target(path: str | os.PathLike) -> Path:
+    """The file a write goes to (a folder means FOLDER/model.pt), refused while another process
+    trains into that folder (do not overwrite its run)."""
     path = Path(path)
     if path.is_dir():
         path = path / CHECKPOINT_NAME
-    check_not_locked(path.parent)  # another process trains into that folder: do not overwrite its run
-    payload = run_payload(run)
+    check_not_locked(path.parent)
+    return path
+
+
+def write_run(path: str | os.PathLike, run: Run) -> Path:
+    """Write atomically; a folder means FOLDER/model.pt. Returns the file written."""
+    path = _target(path)
+    return _write_payload(path, run_payload(run))
+
+
+def _owned(obj):
+    """A deep copy whose tensors are CPU copies: stays as it is while training goes on."""
+    if isinstance(obj, torch.Tensor):
+        return obj.detach().to("cpu", copy=True)
+    if isinstance(obj, dict):
+        return {k: _owned(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_owned(v) for v in obj)
+    return copy.deepcopy(obj)
+
+
+class CheckpointWriter:
+    """Writes checkpoints on a thread of its own, so training does not wait for the disk (the
+    fsync of a write costs as much as an epoch of a small model).
+
+    `submit` takes a copy of the run at once (the weights, optimiser states, history: training
+    may go on changing them) and returns; the thread writes it with `write_run`'s atomic
+    write (temp file, fsync, rename), so a reader only ever finds a complete checkpoint. A
+    submission not yet started is replaced by a newer one: the latest state wins, and the files
+    never go back in time. `after` (e.g. writing metrics.json) runs once that write succeeded.
+    A failed write is kept and raised by the next `submit`, `flush` or `close`, never lost.
+    `flush` waits for what was submitted; a final save should `close()` the writer and then
+    write synchronously.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._pending = None  # (path, payload, after) not yet started
+        self._busy = False
+        self._error: Optional[BaseException] = None
+        self._closed = False
+        self._thread = threading.Thread(target=self._work, name="vaestudio-checkpoint-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, path: str | os.PathLike, run: Run, after=None) -> Path:
+        self._raise_error()
+        path = _target(path)
+        payload = _owned(run_payload(run))
+        with self._cond:
+            if self._closed:
+                raise RuntimeError("this checkpoint writer is closed")
+            self._pending = (path, payload, after)
+            self._cond.notify_all()
+        run.path = path
+        return path
+
+    def flush(self) -> None:
+        """Wait until every submitted checkpoint is written; raise a write's failure."""
+        with self._cond:
+            while self._pending is not None or self._busy:
+                self._cond.wait()
+        self._raise_error()
+
+    def close(self) -> None:
+        """Write what is pending, stop the thread, and raise a write's failure (idempotent)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+        self._thread.join()
+        self._raise_error()
+
+    def _raise_error(self) -> None:
+        with self._cond:
+            error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                while self._pending is None and not self._closed:
+                    self._cond.wait()
+                if self._pending is None:
+                    return
+                (path, payload, after), self._pending = self._pending, None
+                self._busy = True
+            try:
+                _write_payload(path, payload)
+                if after is not None:
+                    after()
+            except BaseException as e:  # noqa: BLE001 - handed to the training thread
+                if not isinstance(e, VaeStudioError):
+                    e = CheckpointError(path, f"could not be written ({plain_message(e)})")
+                with self._cond:
+                    self._error = e
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+
+def _write_payload(path: Path, payload: dict) -> Path:
     try:
         with atomic_write(path) as f:
             torch.save(payload, f)
@@ -243,7 +346,7 @@ def _is_int(v) -> bool:
 
 
 _PLAIN = (bool, int, float, str, type(None))
-_NUMERIC_RECORD_KEYS = ("epoch", "dataset", "lr", "samples_per_s", "seconds")
+_NUMERIC_RECORD_KEYS = ("epoch", "dataset", "lr", "samples_per_s", "seconds", "epoch_samples_per_s")
 
 
 def _read_history(path: Path, history: list) -> list:

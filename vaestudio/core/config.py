@@ -16,6 +16,9 @@ from .errors import ConfigError
 ARCHS = ("mlp", "conv")
 LIKELIHOODS = ("bernoulli", "gaussian")
 DEVICES = ("auto", "cpu", "cuda", "mps")
+# Arithmetic of the training step: fp32 (the default, bit-reproducible on the CPU), or autocast
+# to bfloat16 / float16 (float16 with a gradient scaler); weights and optimiser states stay fp32.
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 
 def _from_dict(cls, d: dict):
@@ -191,6 +194,7 @@ class TrainConfig:
     lr: float = 1e-3
     seed: int = 0
     device: str = "auto"
+    precision: str = "fp32"  # a run saved before this setting existed trained in fp32
     val_batch_size: int = 1000
     # Keep the data set on the device as uint8 when it is smaller than this (bytes).
     max_device_bytes: int = 2 * 1024**3
@@ -209,6 +213,8 @@ class TrainConfig:
             raise ConfigError(f"validation batch size must be within [1, {MAX_BATCH}], got {self.val_batch_size}")
         if self.device not in DEVICES:
             raise ConfigError(f"device must be one of {DEVICES}, not {self.device!r}")
+        if self.precision not in PRECISIONS:
+            raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {self.precision!r:.40}")
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -25,7 +25,25 @@ def resolve_device(name: str = "auto") -> torch.device:
     return torch.device(name)
 
 
+def gpu_label(index: int = 0) -> str:
+    """A CUDA GPU as people name it: "GPU 0: NVIDIA H100 80GB HBM3 (79 GB)" (memory in GiB)."""
+    props = torch.cuda.get_device_properties(index)
+    return f"GPU {index}: {props.name} ({props.total_memory / 2**30:.0f} GB)"
+
+
+def cuda_labels() -> list[str]:
+    """Every CUDA GPU torch sees, labelled; empty without CUDA (or when it cannot be asked)."""
+    try:
+        if not torch.cuda.is_available():
+            return []
+        return [gpu_label(i) for i in range(torch.cuda.device_count())]
+    except (RuntimeError, AssertionError):  # a broken driver: as if there were no GPU
+        return []
+
+
 def describe_device(device: torch.device) -> str:
     if device.type == "cuda":
-        return f"cuda ({torch.cuda.get_device_name(device)})"
+        props = torch.cuda.get_device_properties(device.index if device.index is not None
+                                                 else torch.cuda.current_device())
+        return f"cuda ({props.name}, {props.total_memory / 2**30:.0f} GB)"
     return device.type

@@ -22,6 +22,7 @@ from torch.nn import functional as F
 
 from .config import ModelConfig
 from .errors import ConfigError
+from .precision import upcast_under_autocast
 
 LOG_2PI = math.log(2 * math.pi)
 
@@ -206,7 +207,15 @@ class _BernoulliNLL(torch.autograd.Function):
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-    """-log p(x|z) under independent Bernoullis on the pixels, per image (N,), in nats."""
+    """-log p(x|z) under independent Bernoullis on the pixels, per image (N,), in nats.
+
+    Under autocast (bf16 / fp16 training) it runs in float32 with autocast off, as autocast runs
+    torch's own `binary_cross_entropy_with_logits`; the gradient flows back to the low-precision
+    logits through the cast."""
+    on, (logits32, x32) = upcast_under_autocast(logits, x)
+    if on:
+        with torch.autocast(logits.device.type, enabled=False):
+            return _BernoulliNLL.apply(logits32, x32)
     return _BernoulliNLL.apply(logits, x)
 
 
@@ -236,13 +245,20 @@ class _SampleAndKL(torch.autograd.Function):
 
 
 def sample_and_kl(mu: torch.Tensor, logvar: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """A reparameterised draw from q(z|x) and its KL to the prior per row."""
+    """A reparameterised draw from q(z|x) and its KL to the prior per row (in float32 with
+    autocast off under autocast: exp(logvar) and the KL's sum lose too much in bf16)."""
+    on, (mu32, logvar32) = upcast_under_autocast(mu, logvar)
+    if on:
+        with torch.autocast(mu.device.type, enabled=False):
+            return _SampleAndKL.apply(mu32, logvar32, torch.randn_like(mu32))
     return _SampleAndKL.apply(mu, logvar, torch.randn_like(mu))
 
 
 def reconstruction_nll(cfg: ModelConfig, logits, x, log_sigma=None) -> torch.Tensor:
     if cfg.likelihood == "bernoulli":
         return bernoulli_nll(logits, x)
+    if logits.dtype in (torch.bfloat16, torch.float16):  # autocast: sum thousands of squares in fp32
+        logits = logits.float()
     mean = torch.sigmoid(logits)
     if log_sigma is None:
         ls = math.log(cfg.gaussian_sigma)

@@ -23,6 +23,7 @@ starts afresh from the run's weights, and `Trainer.notes` says so.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import threading
@@ -34,10 +35,11 @@ import numpy as np
 import torch
 
 from .data.base import ImageDataset
-from .batches import float_batch, host_tensor, images_to_float
+from .batches import float_batch, host_tensor, images_to_float, to_device
 from .device import resolve_device
 from .errors import CheckpointError, TrainingError, VaeStudioError
 from .kinds import StepContext
+from .precision import Precision
 from .run import Progress, Run
 
 EVENT_INTERVAL_S = 0.1  # step events at most ten times a second
@@ -78,6 +80,9 @@ class TrainResult:
     samples_per_s: float
     message: str = ""
     history: list = field(default_factory=list)
+    # images per wall-clock second of the last whole epoch: training, validation and what the
+    # callbacks did after the epoch before (its checkpoint, metrics, events); see `Trainer.train`
+    epoch_samples_per_s: float = 0.0
 
 
 Callback = Callable[[object], None]
@@ -88,29 +93,41 @@ def epoch_seed(seed: int, epoch: int) -> int:
 
 
 class BatchSampler:
-    """Batches of one epoch for one rank: a seeded permutation, this rank's share, in order."""
+    """Batches of one epoch for one rank: a seeded permutation, this rank's share, in order.
+
+    `batch_size` is the global batch: with W ranks, each step's batch of `batch_size` images of
+    the shared permutation is cut into W equal slices, one per rank, so W processes train on
+    exactly the batches one process would, with the same steps per epoch. The batch must split
+    evenly; the n mod W images left over (at most W - 1) sit out the epoch."""
 
     def __init__(self, n: int, batch_size: int, seed: int, rank: int = 0, world_size: int = 1):
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is outside a world of {world_size}")
+        if batch_size % world_size:
+            raise ValueError(f"a batch of {batch_size} images does not split evenly over {world_size} processes")
         self.n, self.batch_size, self.seed = int(n), int(batch_size), int(seed)
         self.rank, self.world_size = int(rank), int(world_size)
-        self.per_rank = self.n // self.world_size if self.world_size > 1 else self.n
-        self.steps_per_epoch = math.ceil(self.per_rank / self.batch_size)
+        self.used = self.n - self.n % self.world_size  # images trained on per epoch, all ranks together
+        self.per_rank = self.used // self.world_size
+        self.rank_batch = self.batch_size // self.world_size
+        self.steps_per_epoch = math.ceil(self.used / self.batch_size)
 
     def order(self, epoch: int) -> torch.Tensor:
-        """This rank's indices for `epoch`: a disjoint slice of one permutation all ranks share
-        (ranks take equal shares; the few images left over sit out that epoch)."""
+        """This rank's indices for `epoch`, batch after batch: its slice of each global batch of
+        one permutation all ranks share."""
         gen = torch.Generator().manual_seed(epoch_seed(self.seed, epoch))
         perm = torch.randperm(self.n, generator=gen)
         if self.world_size > 1:
-            perm = perm[self.rank * self.per_rank:(self.rank + 1) * self.per_rank]
+            w, r, perm = self.world_size, self.rank, perm[:self.used]
+            whole = self.used - self.used % self.batch_size  # in full batches; the rest is the last one
+            perm = torch.cat([perm[:whole].view(-1, w, self.rank_batch)[:, r].reshape(-1),
+                              perm[whole:].view(w, -1)[r]])
         return perm
 
     def batches(self, data, epoch: int, device: torch.device, start_step: int = 0):
         """uint8 batches on `device`; `data` is a device tensor (one gather per epoch, then views)
         or a host array too big for the device (sorted row reads per batch)."""
-        b = self.batch_size
+        b = self.rank_batch
         perm = self.order(epoch)
         if isinstance(data, torch.Tensor):
             shuffled = data[perm.to(data.device)]
@@ -120,7 +137,7 @@ class BatchSampler:
             idx = perm.numpy()
             for i in range(start_step * b, len(idx), b):
                 rows = np.sort(idx[i:i + b])  # sorted reads are kinder to a memmap
-                yield host_tensor(data[rows]).to(device, non_blocking=True)
+                yield to_device(host_tensor(data[rows]), device)
 
 
 class Trainer:
@@ -131,7 +148,7 @@ class Trainer:
     """
 
     def __init__(self, run: Run, dataset: ImageDataset, callbacks: Iterable[Callback] = (), *,
-                 rank: int = 0, world_size: int = 1, module: Optional[torch.nn.Module] = None):
+                 rank: int = 0, world_size: int = 1, module: Optional[torch.nn.Module] = None, ranks=None):
         run.use_dataset(dataset)  # a no-op when it is the current segment; refuses silent switches
         self.run = run
         self.dataset = dataset
@@ -139,6 +156,8 @@ class Trainer:
         self.callbacks = list(callbacks)
         self.device = resolve_device(run.train_config.device)
         run.model.to(self.device)
+        self.precision = Precision(run.train_config.precision, self.device)
+        self.precision.prepare_model(run.model, run.model_config.arch)
         self.module = module or run.model
         self.notes: list[str] = []  # what a person should know before training starts
         # For the kind's one-off preparation (`ModelKind.prepare`) before the first step:
@@ -155,14 +174,25 @@ class Trainer:
             lr = self.kind.learning_rate(name, run.model_config, run.train_config)
             for group in opt.param_groups:  # the run's settings say which rate applies now
                 group["lr"] = lr
-        self.sampler = BatchSampler(len(dataset.train), run.train_config.batch_size, run.train_config.seed,
-                                    rank, world_size)
+        # Several processes (`ranks`: a distributed.RankSync, with rank and world_size): the batch
+        # size is the global one, split between ranks; they agree once per step on stopping.
+        self.rank, self.world_size, self.ranks = int(rank), int(world_size), ranks
+        try:
+            self.sampler = BatchSampler(len(dataset.train), run.train_config.batch_size, run.train_config.seed,
+                                        rank, world_size)
+        except ValueError as e:
+            raise TrainingError(f"{e}: the batch size (--batch-size) is the global batch, shared by all processes; "
+                                f"use a number of processes that divides it") from None
         p = run.progress
         if p.mid_epoch and p.steps_per_epoch != self.sampler.steps_per_epoch:
             raise TrainingError(
                 f"the run stopped after step {p.step} of {p.steps_per_epoch} in epoch {p.epoch + 1}, but "
-                f"this data and batch size give {self.sampler.steps_per_epoch} steps per epoch: continue "
-                f"it with the batch size and data set it was trained with")
+                f"this data and batch size give {self.sampler.steps_per_epoch} steps per epoch"
+                + (f" on {world_size} processes" if world_size > 1 else "") +
+                ": continue it with the batch size and data set it was trained with"
+                + (", and with the number of processes it stopped with (the images left over when the training "
+                   "split is shared out sit out, which can change the steps per epoch)"
+                   if world_size > 1 else ""))
         self._running = threading.Event()
         self._running.set()
         self._cancel = threading.Event()
@@ -209,6 +239,10 @@ class Trainer:
         return not self._running.is_set()
 
     # -- internals ------------------------------------------------------------------------
+    def _step_scope(self, rows: int):
+        """Around a training step: with several processes, the whole batch's random draws."""
+        return self.ranks.step(rows) if self.ranks is not None else contextlib.nullcontext()
+
     def _emit(self, event) -> None:
         for cb in self.callbacks:
             cb(event)
@@ -260,11 +294,16 @@ class Trainer:
         names = self.kind.term_names()
         tot = dict.fromkeys(names, 0.0)
         n, vb = len(split), self.run.train_config.val_batch_size
+        # summed on the device, read once (no host sync per batch); float64 sums what Python's
+        # float did before, exactly (MPS has no float64)
+        sums = torch.zeros(len(names), dtype=torch.float32 if self.device.type == "mps" else torch.float64,
+                           device=self.device)
         for i in range(0, n, vb):
-            x = float_batch(split.images[i:i + vb], self.device)
-            out = self.kind.validation_terms(model, x, cfg)
-            for k in names:
-                tot[k] += float(out[k]) * x.shape[0]
+            x = self.precision.prepare_batch(float_batch(split.images[i:i + vb], self.device), cfg.arch)
+            with self.precision.autocast():
+                out = self.kind.validation_terms(model, x, cfg)
+            sums += torch.stack([out[k].detach().to(sums.dtype) for k in names]) * x.shape[0]
+        tot.update(zip(names, sums.tolist()))
         model.train(was_training)
         return {k: v / n for k, v in tot.items()}
 
@@ -294,6 +333,10 @@ class Trainer:
         status, message = "finished", ""
         good = self._good_state()
         run.model.train()
+        precision, arch = self.precision, mcfg.arch
+        sync = _synchronizer(self.device)  # clocks are read after the device finished its queue
+        whole_rate = 0.0
+        t_prev_record = time.perf_counter()  # the whole-loop clock: one record to the next
         while run.progress.epoch < tcfg.epochs:
             p = run.progress
             epoch = p.epoch
@@ -301,6 +344,8 @@ class Trainer:
                 self._restore_rng(p)
                 sums = p.sums.to(self.device).clone()
                 seen, t_train, first = p.seen, p.seconds, p.step
+                if self.rank:  # the sums so far are all ranks'; rank 0 carries them
+                    sums, seen = torch.zeros_like(sums), 0
             else:
                 torch.manual_seed(epoch_seed(tcfg.seed, epoch))
                 sums = torch.zeros(len(names), device=self.device)
@@ -308,6 +353,9 @@ class Trainer:
             p.steps_per_epoch = spe
             t_epoch = time.perf_counter()
             last_event_time, last_event_seen = t_epoch, seen
+            # step time runs from t_mark to the next event (device synchronised), never through
+            # a pause or the callbacks: no host sync per step beyond the events'
+            t_mark, seen_before = t_epoch, seen
             extras: dict = {}
             step = first
             for step, xb in enumerate(self.sampler.batches(data, epoch, self.device, first), start=first + 1):
@@ -317,23 +365,35 @@ class Trainer:
                     paused_for = time.perf_counter() - t_pause
                     t_epoch += paused_for
                     last_event_time += paused_for
-                if self._cancel.is_set():
+                    t_mark += paused_for
+                    t_prev_record += paused_for
+                if self.ranks is not None:  # all ranks stop at the same step, whichever was asked
+                    stop, bad = self.ranks.agree(self._cancel.is_set(), sums)
+                    if stop or bad:
+                        status = "diverged" if bad else "cancelled"
+                        step -= 1
+                        break
+                elif self._cancel.is_set():
                     status = "cancelled"
                     step -= 1
                     break
-                t0 = time.perf_counter()
-                x = images_to_float(xb)
-                ctx = StepContext(epoch + (step - 1) / spe)
-                out = kind.train_step(self.module, x, self.optimizers, ctx, mcfg)
+                x = precision.prepare_batch(images_to_float(xb), arch)
+                ctx = StepContext(epoch + (step - 1) / spe, precision=precision)
+                with precision.autocast(), self._step_scope(x.shape[0]):
+                    out = kind.train_step(self.module, x, self.optimizers, ctx, mcfg)
+                precision.update()
                 bs = x.shape[0]
                 sums += torch.stack([out[k].detach().float() for k in names]) * bs
                 seen += bs
                 extras = ctx.extras
                 now = time.perf_counter()
-                t_train += now - t0
                 if now - last_event_time >= EVENT_INTERVAL_S or step == spe:
+                    sync()
+                    now = time.perf_counter()
+                    t_train += now - t_mark
                     means = (sums / seen).tolist()
-                    if not all(math.isfinite(v) for v in means):
+                    # (several processes: the next agreement stops every rank together)
+                    if self.ranks is None and not all(math.isfinite(v) for v in means):
                         status = "diverged"
                         break
                     rate = (seen - last_event_seen) / max(now - last_event_time, 1e-9)
@@ -342,6 +402,14 @@ class Trainer:
                     ev = StepEvent(epoch + 1, tcfg.epochs, step, spe, terms, dict(extras), rate)
                     run.add_curve_point({"x": ev.x, **terms})
                     self._emit(ev)
+                    t_mark = time.perf_counter()
+            if self.ranks is not None and status != "diverged":  # the whole batches' sums, as one process has them
+                sums, seen = self.ranks.total(sums, seen)
+                if status == "finished" and not bool(torch.isfinite(sums).all()):
+                    status = "diverged"
+            if status == "cancelled":  # the steps since the last event
+                sync()
+                t_train += time.perf_counter() - t_mark
             if status == "cancelled" and step > first and not (
                     bool(torch.isfinite(sums).all()) and self._state_finite()):
                 status = "diverged"  # stopped just after a non-finite step, before it was noticed
@@ -381,7 +449,13 @@ class Trainer:
             record.update({f"train_{k}": v for k, v in zip(names, means)})
             record.update({f"val_{k}": (None if val is None else val[k]) for k in names})
             record.update(extras)
-            record.update({"lr": tcfg.lr, "samples_per_s": rate, "seconds": time.perf_counter() - t_epoch})
+            now = time.perf_counter()
+            whole_rate = (seen - seen_before) / max(now - t_prev_record, 1e-9)
+            t_prev_record = now
+            record.update({"lr": tcfg.lr, "samples_per_s": rate, "seconds": now - t_epoch,
+                           "epoch_samples_per_s": whole_rate})
+            if self.world_size > 1:
+                record["world_size"] = self.world_size  # trained by this many processes
             run.history.append(record)
             run.progress = Progress(epoch + 1, 0, spe)
             segment.epochs = run.epochs_done - segment.start_epoch
@@ -390,13 +464,31 @@ class Trainer:
             self._emit(EpochEvent(record, tcfg.epochs))
         self.save_optimizers()
         run.model.eval()
-        return TrainResult(status, run.epochs_done, rates[-1] if rates else 0.0, message, list(run.history))
+        return TrainResult(status, run.epochs_done, rates[-1] if rates else 0.0, message, list(run.history),
+                           epoch_samples_per_s=whole_rate)
+
+
+def _synchronizer(device: torch.device) -> Callable[[], None]:
+    """What makes a clock reading honest on `device`: CUDA runs its queue asynchronously."""
+    if device.type == "cuda":
+        return lambda: torch.cuda.synchronize(device)
+    if device.type == "mps":
+        return torch.mps.synchronize
+    return lambda: None
 
 
 def _all_finite(tensors) -> bool:
-    checks = [torch.isfinite(t).all() for t in tensors
-              if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex())]
-    return bool(torch.stack(checks).all()) if checks else True
+    """One read of the device: the largest |value| of every tensor in fused kernels (NaN
+    propagates through the max), then whether those are all finite."""
+    ts = [t.detach() for t in tensors
+          if isinstance(t, torch.Tensor) and (t.is_floating_point() or t.is_complex()) and t.numel()]
+    if not ts:
+        return True
+    by_device: dict = {}
+    for t in ts:
+        by_device.setdefault(t.device, []).append(t)
+    peaks = [torch.stack(torch._foreach_norm(group, ord=math.inf)).isfinite().all() for group in by_device.values()]
+    return bool(torch.stack([p.cpu() for p in peaks]).all()) if len(peaks) > 1 else bool(peaks[0])
 
 
 def _setting_problem(value, fresh) -> Optional[str]:

@@ -26,6 +26,19 @@ _TITLES = {"mlp": "MLP", "conv": "Convolutional", "bernoulli": "Bernoulli (grey 
 ARCHS = tuple((_TITLES.get(v, v), v) for v in core_config.ARCHS)
 LIKELIHOODS = tuple((_TITLES.get(v, v), v) for v in core_config.LIKELIHOODS)
 DEVICES = tuple((_TITLES.get(v, v), v) for v in core_config.DEVICES)
+PRECISIONS = (("fp32 (exact)", "fp32"), ("bf16 (mixed)", "bf16"), ("fp16 (mixed, scaled)", "fp16"))
+
+
+def device_items() -> tuple:
+    """The Device choices, the CUDA one named by its GPU and memory when torch sees one
+    ("GPU 0: NVIDIA H100 (79 GB)"), and the tooltip that lists every GPU."""
+    from ..core.device import cuda_labels
+
+    gpus = cuda_labels()
+    items = tuple((gpus[0] if v == "cuda" and gpus else title, v) for title, v in DEVICES)
+    tip = "Where training runs: Automatic picks a GPU when torch finds one, else the CPU"
+    tip += ("\n" + "\n".join(gpus)) if gpus else " (torch sees no CUDA GPU here)"
+    return items, tip
 
 
 def _combo(items, name: str) -> QComboBox:
@@ -229,12 +242,18 @@ class ModelSettingsForm(QWidget):
         self.lr.setToolTip("Adam's learning rate; a change applies from the next Start on and is "
                            "recorded in the history")
         self.batch_size.setToolTip("Images per optimisation step; a change mid-epoch waits for the epoch's end")
-        self.device = _combo(DEVICES, "deviceCombo")
-        self.device.setToolTip("Where training runs: Automatic picks a GPU when torch finds one, else the CPU")
+        items, tip = device_items()
+        self.device = _combo(items, "deviceCombo")
+        self.device.setToolTip(tip)
+        self.precision = _combo(PRECISIONS, "precisionCombo")
+        self.precision.setToolTip("Arithmetic of a new model's training steps: fp32 is exact and reproducible; "
+                                  "bf16 or fp16 (autocast, weights kept in fp32) run faster on a recent GPU. "
+                                  "A model keeps the precision it was created with.")
         tform.addRow("Epochs (total)", self.epochs)
         tform.addRow("Batch size", self.batch_size)
         tform.addRow("Learning rate", self.lr)
         tform.addRow("Device", self.device)
+        tform.addRow("Precision", self.precision)
         outer.addWidget(self.train_box)
         outer.addStretch(1)
 
@@ -314,7 +333,8 @@ class ModelSettingsForm(QWidget):
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(epochs=self.epochs.value(), batch_size=self.batch_size.value(),
-                           lr=float(self.lr.value()), device=self.device.currentData())
+                           lr=float(self.lr.value()), device=self.device.currentData(),
+                           precision=self.precision.currentData())
 
     def set_model_config(self, cfg: ModelConfig) -> None:
         _select(self.kind, cfg.kind)
@@ -333,6 +353,7 @@ class ModelSettingsForm(QWidget):
         self.batch_size.setValue(cfg.batch_size)
         self.lr.setValue(cfg.lr)
         _select(self.device, cfg.device)
+        _select(self.precision, cfg.precision)
 
     def suit_images(self, channels: int) -> None:
         """Pick the likelihood that fits a data set's images (unless the model is locked)."""
@@ -365,7 +386,7 @@ class ModelSettingsForm(QWidget):
         free = not self._locked
         mlp = self.arch.currentData() == "mlp"
         kind = self.kind.currentData()
-        for w in (self.kind, self.arch, self.latent_dim, self.likelihood):
+        for w in (self.kind, self.arch, self.latent_dim, self.likelihood, self.precision):
             w.setEnabled(free)
         self.hidden.setEnabled(free and mlp)
         self.conv_width.setEnabled(free and not mlp)

@@ -130,6 +130,11 @@ class TaskWorker(ThreadedWorker):
             self._finish()
 
 
+def torch_threads_now() -> int:
+    import torch
+    return torch.get_num_threads()
+
+
 class TrainWorker(ThreadedWorker):
     """Advances a `Run` with the core `Trainer`, in its own thread.
 
@@ -155,6 +160,8 @@ class TrainWorker(ThreadedWorker):
         self._lock = threading.Lock()
         self._paused = False
         self._cancelled = False
+        self.thread_nice: Optional[int] = None  # the training thread's nice value (Linux), once it runs
+        self.torch_threads = 0  # torch's thread count in the training thread, once it runs
 
     # -- control from the GUI thread ----------------------------------------------------
     def pause(self) -> None:
@@ -194,6 +201,10 @@ class TrainWorker(ThreadedWorker):
         try:
             from ..core.device import describe_device
             from ..core.training import Trainer
+            from .torch_setup import enter_training_thread
+
+            self.thread_nice = enter_training_thread()  # before torch makes its helper threads here
+            self.torch_threads = torch_threads_now()
 
             trainer = Trainer(self.run_, self.dataset, [self._on_event])
             trainer.prepare_progress = self.preparing.emit
@@ -213,4 +224,8 @@ class TrainWorker(ThreadedWorker):
         except BaseException as e:  # noqa: BLE001 - shown as a dialog; the window lives on
             self.failed.emit(*describe_exception(e))
         finally:
-            self._finish()
+            try:
+                from .torch_setup import leave_training_thread
+                leave_training_thread()  # before `done`: a next training may start right after it
+            finally:
+                self._finish()

@@ -16,8 +16,8 @@ import json
 import signal
 from pathlib import Path
 
-from ..core.config import (ARCHS, DEVICES, LIKELIHOODS, MAX_BATCH, MAX_EPOCHS, MAX_OPTION_TEXT, ModelConfig,
-                           TrainConfig, kind_options)
+from ..core.config import (ARCHS, DEVICES, LIKELIHOODS, MAX_BATCH, MAX_EPOCHS, MAX_OPTION_TEXT, PRECISIONS,
+                           ModelConfig, TrainConfig, kind_options)
 from ..core.kinds import DEFAULT_KIND, get_kind, kind_names
 from .common import TerminalProgress, add_data_args
 from .numbers import float_in, int_in, seed_type
@@ -25,7 +25,7 @@ from .numbers import float_in, int_in, seed_type
 # Model settings: flag dest -> (config field, default for a new run)
 MODEL_FLAGS = {"arch": ("arch", "mlp"), "latent_dim": ("latent_dim", 2), "hidden": ("hidden", (400,)),
                "conv_width": ("conv_width", 32), "likelihood": ("likelihood", None), "sigma": ("gaussian_sigma", 0.1)}
-TRAIN_DEFAULTS = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0}
+TRAIN_DEFAULTS = {"epochs": 10, "batch_size": 128, "lr": 1e-3, "seed": 0, "precision": "fp32"}
 
 
 def _kind_option_flags() -> dict:
@@ -98,6 +98,10 @@ def add_parser(sub) -> None:
                    help="Adam learning rate (default 1e-3); with --resume it changes the run's rate from here on")
     t.add_argument("--seed", type=seed_type(), default=None, help="default 0 (with --resume: the run's own)")
     t.add_argument("--device", choices=DEVICES, default="auto")
+    t.add_argument("--precision", choices=PRECISIONS, default=None,
+                   help="arithmetic of the training step: fp32 (default; bit-reproducible on the CPU), or "
+                        "autocast to bf16 / fp16 (fp16 with a gradient scaler), faster on a recent GPU; "
+                        "with --resume: the run's own")
     t.add_argument("--threads", type=int_in(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--resume", action="store_true",
@@ -155,7 +159,7 @@ def check_resume_flags(args, run) -> list[str]:
         value = _given(args, dest)
         if value is not None and value != getattr(m, name, None):
             conflicts.append(f"{flag} {value} (the run has {getattr(m, name, 'no such setting')})")
-    for dest in ("batch_size", "seed"):
+    for dest in ("batch_size", "seed", "precision"):
         value = _given(args, dest)
         if value is not None and value != getattr(t, dest):
             conflicts.append(f"--{dest.replace('_', '-')} {value} (the run has {getattr(t, dest)})")
@@ -175,6 +179,7 @@ def run(args) -> int:
     import torch
 
     from ..core.checkpoint import CHECKPOINT_NAME
+    from ..core.distributed import from_environment
     from ..core.errors import ConfigError
     from ..core.run import Run
     from ..core.run_lock import RunLock, prepare_run_folder
@@ -189,16 +194,24 @@ def run(args) -> int:
     ckpt_path = out / CHECKPOINT_NAME
     if args.resume and not ckpt_path.is_file():
         Run.load(ckpt_path)  # its one-line error: no such file, or not a run folder
-    # A folder this process can write and holds alone, before a data set opens or an epoch trains:
-    # a second `train` on it is refused naming the PID that holds it (a killed one's lock is taken over).
-    created = prepare_run_folder(out)
-    with RunLock(out, remove_if_empty=created):
-        return _train_locked(args, out, ckpt_path)
+    # Started by torchrun: one of several processes (rank 0 writes the files; core/distributed.py)
+    procs = from_environment(args.device, args.threads)
+    try:
+        if not procs.main:  # no folder, no lock, no file: rank 0 holds them
+            return _train_locked(args, out, ckpt_path, procs)
+        # A folder this process can write and holds alone, before a data set opens or an epoch trains:
+        # a second `train` on it is refused naming the PID that holds it (a killed one's lock is taken over).
+        created = prepare_run_folder(out)
+        with RunLock(out, remove_if_empty=created):
+            return _train_locked(args, out, ckpt_path, procs)
+    finally:
+        procs.close()
 
 
-def _train_locked(args, out: Path, ckpt_path: Path) -> int:
+def _train_locked(args, out: Path, ckpt_path: Path, procs=None) -> int:
     import dataclasses
 
+    from ..core.checkpoint import CheckpointWriter
     from ..core.device import describe_device
     from ..core.errors import ConfigError
     from ..core.paths import atomic_write_bytes
@@ -206,8 +219,14 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
     from ..core.training import Trainer
     from .data_args import dataset_from_args
 
-    progress = TerminalProgress()
+    import io
+
+    from ..core.distributed import Processes, wrap_for_training
+
+    procs = procs or Processes()
+    progress = TerminalProgress() if procs.main else TerminalProgress(io.StringIO())  # rank 0 alone prints
     bar = lambda d, t, msg: progress.bar(d, t, msg)  # noqa: E731
+    procs.others_wait()  # rank 0 opens the data first (it builds a missing cache; the others read it)
     if args.resume:
         run_ = Run.load(ckpt_path)
         notes = check_resume_flags(args, run_)
@@ -231,9 +250,11 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
                               for k in TRAIN_DEFAULTS}, device=args.device)
         run_ = Run.new(mcfg, tcfg)
         run_.use_dataset(dataset)
+    procs.release_others()
     mcfg, tcfg = run_.model_config, run_.train_config
 
-    def write_metrics(status: str, message: str = "", samples_per_s: float = 0.0) -> None:
+    def metrics_bytes(status: str, message: str = "", samples_per_s: float = 0.0,
+                      epoch_samples_per_s: float = 0.0) -> bytes:
         """RUN/metrics.json from the run as model.pt now holds it, rewritten after every write of
         model.pt. It says "running" until this process ends; after a kill it stays "running",
         one epoch behind model.pt at worst, and model.pt (what `info` reads) is the truth."""
@@ -242,8 +263,11 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
             "message": message,
             "epochs": run_.info()["epochs_done"],
             "target_epochs": run_.target_epochs,
-            "samples_per_s": samples_per_s,
+            "samples_per_s": samples_per_s,  # the training step alone
+            # images per wall-clock second of a whole epoch: step, validation, checkpoint, events
+            "epoch_samples_per_s": epoch_samples_per_s,
             "device": str(trainer.device),
+            "world_size": procs.world_size,  # processes training together (torchrun), this session
             "kind": mcfg.kind,
             "loss_terms": run_.kind.term_names(),
             "model": mcfg.to_dict(),
@@ -252,7 +276,10 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
             "dataset": dataset.spec.to_dict(),
             "history": run_.history,
         }
-        atomic_write_bytes(out / "metrics.json", json.dumps(metrics, indent=2).encode())
+        return json.dumps(metrics, indent=2).encode()
+
+    def write_metrics(*a, **kw) -> None:
+        atomic_write_bytes(out / "metrics.json", metrics_bytes(*a, **kw))
 
     def on_event(ev):
         if ev.kind == "step":
@@ -265,25 +292,48 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
         val = "" if r.get("val_loss") is None else f"  val {r['val_loss']:.2f}"
         progress.line(f"epoch {ev.epoch}/{ev.epochs}  loss {r['train_loss']:.2f} ({parts}){val}  "
                       f"{r['samples_per_s']:,.0f} img/s  {r['seconds']:.1f}s")
-        run_.save(ckpt_path)
-        write_metrics("running", samples_per_s=r["samples_per_s"])
+        # written off this thread (the fsync would stall training); metrics.json after its model.pt
+        data = metrics_bytes("running", samples_per_s=r["samples_per_s"],
+                             epoch_samples_per_s=r.get("epoch_samples_per_s", 0.0))
+        writer.submit(ckpt_path, run_, after=lambda: atomic_write_bytes(out / "metrics.json", data))
 
-    trainer = Trainer(run_, dataset, [on_event])
+    writer = CheckpointWriter()
+    trainer = Trainer(run_, dataset, [on_event] if procs.main else [], rank=procs.rank,
+                      world_size=procs.world_size, ranks=procs.sync())
     trainer.prepare_progress = bar  # a kind's one-off work before the first step (e.g. a feature network)
     trainer.allow_download = bool(getattr(args, "download", False))
+    averaging = None
+    if procs.distributed:  # the kind's one-off work first: it may replace parts of the model
+        if not run_.finished:
+            run_.kind.prepare(run_, dataset, trainer.device, bar, download=trainer.allow_download)
+        averaging = wrap_for_training(run_.model, trainer.optimizers, procs, getattr(tcfg, "precision", "fp32"))
+        trainer.module = averaging.module
     for note in trainer.notes:
         progress.line(note)
-    write_metrics("running")  # an earlier "finished" must not outlive a kill of this process
+    if procs.main:
+        write_metrics("running")  # an earlier "finished" must not outlive a kill of this process
+    on = describe_device(trainer.device) + (f", {procs.world_size} processes ({averaging.how}), "
+                                            f"{tcfg.batch_size // procs.world_size} images each per step"
+                                            if averaging is not None else "")
     progress.line(f"training {mcfg.kind.upper()} ({mcfg.arch}, latent {mcfg.latent_dim}) on {dataset.name} "
                   f"{tuple(dataset.image_shape)}, {len(dataset.train):,} images, from epoch "
-                  f"{run_.epochs_done:g} to {tcfg.epochs}, on {describe_device(trainer.device)}")
+                  f"{run_.epochs_done:g} to {tcfg.epochs}, on {on}")
     previous = signal.signal(signal.SIGINT, lambda *a: trainer.cancel())
+    result = None
     try:
         result = trainer.train()
     finally:
         signal.signal(signal.SIGINT, previous)
-    run_.save(ckpt_path)  # exactly where it stands: an epoch end, or the step it stopped after
-    write_metrics(result.status, result.message, result.samples_per_s)
+        if averaging is not None:
+            averaging.close()
+        try:
+            writer.close()  # the epoch checkpoints written, or a failed write raised
+        finally:
+            if result is not None and procs.main:  # exactly where it stands: an epoch end, or the step it stopped after
+                run_.save(ckpt_path)
+    if not procs.main:
+        return _other_rank_ends(procs, result)
+    write_metrics(result.status, result.message, result.samples_per_s, result.epoch_samples_per_s)
     if result.status == "diverged":
         progress.line(f"vaestudio train: {result.message}")
         return 3
@@ -291,4 +341,18 @@ def _train_locked(args, out: Path, ckpt_path: Path) -> int:
         progress.line(f"{result.message}; saved in {ckpt_path}: `vaestudio train --out {out} --resume` continues it")
         return 130
     progress.line(f"wrote {ckpt_path} and {out / 'metrics.json'}")
+    return 0
+
+
+def _other_rank_ends(procs, result) -> int:
+    """A rank other than 0 saves nothing and says only how it ended (rank 0 prints the rest)."""
+    import sys
+
+    who = f"vaestudio train (process {procs.rank} of {procs.world_size})"
+    if result.status == "diverged":
+        print(f"{who}: stopped with the others: {result.message}", file=sys.stderr)
+        return 3
+    if result.status == "cancelled":
+        print(f"{who}: stopped with the others; process 0 saved the run", file=sys.stderr)
+        return 130
     return 0

@@ -10,12 +10,13 @@ view asks for the `prior` capability. Adding a kind is one new module plus one l
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Optional
 
 import torch
 from torch import nn
 
 from ..config import ModelConfig, TrainConfig
+from ..precision import Precision
 
 # Capabilities a kind may declare.
 PRIOR = "prior"  # decoding draws from N(0, I) gives meaningful samples
@@ -41,6 +42,23 @@ class StepContext:
 
     epoch_progress: float  # epochs finished before this step (fractional inside an epoch)
     extras: dict = field(default_factory=dict)
+    # The run's arithmetic (core/precision.py); None is plain fp32. A step backpropagates and
+    # steps through `backward` / `step` so fp16's gradient scaler applies.
+    precision: Optional[Precision] = None
+
+    def backward(self, loss: torch.Tensor, **kw) -> None:
+        """`loss.backward(**kw)`, scaled and with autocast off under mixed precision."""
+        if self.precision is None:
+            loss.backward(**kw)
+        else:
+            self.precision.backward(loss, **kw)
+
+    def step(self, opt: torch.optim.Optimizer) -> None:
+        """`opt.step()`, through fp16's gradient scaler when there is one."""
+        if self.precision is None:
+            opt.step()
+        else:
+            self.precision.step(opt)
 
 
 class ModelKind:
@@ -97,8 +115,8 @@ class ModelKind:
         (opt,) = optimizers.values()
         out = module(x, **self.step_args(config, ctx))
         opt.zero_grad(set_to_none=True)
-        out["loss"].backward()
-        opt.step()
+        ctx.backward(out["loss"])
+        ctx.step(opt)
         return out
 
     def validation_terms(self, model: nn.Module, x: torch.Tensor, config: ModelConfig) -> dict:

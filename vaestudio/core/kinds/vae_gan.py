@@ -32,8 +32,8 @@ each was updated in the epoch lands in the history as `d_update_rate` and `g_upd
 One forward call does the step's computation (`module(x, part="train")`), so the module can be
 wrapped; the kind's `train_step` backpropagates each objective into its own network's parameters
 (taken from that network's optimiser) before any of them steps. (Three backward passes, each
-restricted to one network: a DistributedDataParallel wrapper would need its gradient reduction
-arranged for that, e.g. one wrapper per network or a manual all-reduce.) Randomness comes from torch's
+restricted to one network, which DistributedDataParallel's reducer cannot follow: on several
+processes each optimiser averages its gradients just before it steps, see core/distributed.py.) Randomness comes from torch's
 global generator only, which the trainer saves and restores, so a resumed run is exact.
 """
 from __future__ import annotations
@@ -48,6 +48,7 @@ from torch.nn import functional as F
 from torch.nn.utils.parametrizations import spectral_norm
 
 from ..config import ModelConfig, TrainConfig, option
+from ..distributed import global_mean
 from ..models import conv_plan, sample_and_kl
 from .base import POSTERIOR, PRIOR, LossTerm, ModelKind, StepContext
 from .vae import KL, NEG_ELBO, RECON, VariationalAutoEncoder
@@ -188,13 +189,15 @@ class VAEGAN(VariationalAutoEncoder):
                "recon": recon, "neg_elbo": recon + kl}
         if part == "train":
             out["decoder_objective"] = cfg.gamma * recon_feature + gan_g + cfg.pixel_weight * recon
-            update_d, update_g = gate(real_loss.detach(), fake_loss.detach(), cfg.equilibrium, cfg.margin)
+            # on several processes, the whole batch's losses: every rank gates as one process would
+            d_real_loss, d_fake_loss = global_mean(real_loss.detach(), fake_loss.detach())
+            update_d, update_g = gate(d_real_loss, d_fake_loss, cfg.equilibrium, cfg.margin)
             with torch.no_grad():
                 if new_epoch:
                     self.gate_counts.zero_()
                 self.gate_counts.add_(torch.tensor([1.0, float(update_d), float(update_g)]))
-            out.update(update_d=update_d, update_g=update_g, d_real_loss=float(real_loss.detach()),
-                       d_fake_loss=float(fake_loss.detach()), d_update_rate=float(self.gate_counts[1] / self.gate_counts[0]),
+            out.update(update_d=update_d, update_g=update_g, d_real_loss=d_real_loss,
+                       d_fake_loss=d_fake_loss, d_update_rate=float(self.gate_counts[1] / self.gate_counts[0]),
                        g_update_rate=float(self.gate_counts[2] / self.gate_counts[0]))
         return out
 
@@ -247,9 +250,9 @@ class VAEGANKind(ModelKind):
         # every gradient before any step: a step changes weights the other objectives' graphs hold
         for i, (name, objective) in enumerate(objectives):
             params = [p for g in optimizers[name].param_groups for p in g["params"]]
-            objective.backward(inputs=params, retain_graph=i < len(objectives) - 1)
+            ctx.backward(objective, inputs=params, retain_graph=i < len(objectives) - 1)
         for name, _ in objectives:
-            optimizers[name].step()
+            ctx.step(optimizers[name])
         del out["decoder_objective"]
         return out
 
