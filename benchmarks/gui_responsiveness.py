@@ -129,7 +129,7 @@ def lateness_while_training(seconds: float, threads: int, n_train: int, switch_i
     finally:
         timer.stop()
         speed = window.controller.samples_per_s
-        epochs = window.session.epoch
+        epochs = window.session.run.epochs_done if window.session.run is not None else 0.0
         window.controller.shutdown()
         window.session.set_dirty(False)
         window.close()

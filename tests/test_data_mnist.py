@@ -1,4 +1,6 @@
 """MNIST-family data sets from IDX files in torchvision's layout, through the registry."""
+import sys
+
 import numpy as np
 import pytest
 
@@ -123,3 +125,14 @@ def test_corrupt_image_file_is_refused_whole(tmp_path):
     with pytest.raises(DataError) as e:
         open_dataset("mnist", tmp_path)
     assert str(path) in str(e.value) and "60x28x28" in str(e.value)
+
+
+def test_download_without_torchvision_says_so_naming_the_folder(tmp_path, monkeypatch):
+    """An app built without torchvision: a clear message, not "No module named ..."."""
+    from vaestudio.core.data import download
+
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", None)
+    with pytest.raises(DataNotFoundError) as err:
+        download.download_with_torchvision("MNIST", tmp_path / "MNIST")
+    text = str(err.value)
+    assert "torchvision" in text and str(tmp_path / "MNIST") in text and "copy the files" in text

@@ -223,3 +223,28 @@ def test_a_failed_map_is_a_dialog_and_the_view_stays(qtbot, canvas, monkeypatch)
     assert box().text() == "UMAP map failed: the codes went missing"
     box().close()
     assert e.map_method is None and not e.map_computing and e.projection.kind == "dims"
+
+
+def test_the_scatter_exported_from_a_map_has_no_circle_and_the_planes_has(qtbot, window, tmp_path, monkeypatch):
+    pytest.importorskip("openTSNE")
+    from vaestudio.gui.explore import export as export_module
+
+    drawn = []
+    real = export_module.scatter_plot
+    monkeypatch.setattr(export_module, "scatter_plot",
+                        lambda *a, **k: drawn.append(list(k.get("circles") or [])) or real(*a, **k))
+    tools = window.explore
+    e, export = tools.explorer, tools.export
+    qtbot.waitUntil(lambda: e.ready and tools.idle(), timeout=20000)
+
+    def export_to(name):
+        n = len(drawn)
+        assert export.export_scatter(str(tmp_path / name))
+        qtbot.waitUntil(lambda: len(drawn) > n and (tmp_path / name).exists(), timeout=20000)
+        return drawn[-1]
+
+    assert len(export_to("plane.png")) >= 1  # the plane's 99% circle
+    tools.canvas.show_map("tsne")
+    wait_for_map(qtbot, e)
+    assert e.on_map
+    assert export_to("map.png") == []

@@ -19,6 +19,7 @@ STARTER_DATASET = "digits"
 # Keys handled by widgets themselves (not QActions of the main window): (where, what, keys).
 OTHER_KEYS = (
     ("Latent space", "Clear the pins (canvas focused)", "Del"),
+    ("Latent space", "Clear the selection or stop a lasso (canvas focused)", "Esc"),
     ("Compare Runs window", "Compare", "Ctrl+Return"),
     ("Enlarged lattice", "Zoom in (or the mouse wheel)", "Ctrl+="),
     ("Enlarged lattice", "Zoom out", "Ctrl+-"),

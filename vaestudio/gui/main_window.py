@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Optional
 
-from PySide6.QtCore import Qt, Slot
+from PySide6.QtCore import QEvent, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QTabWidget
+from PySide6.QtWidgets import QApplication, QDockWidget, QLabel, QMainWindow, QMessageBox, QTabBar, QTabWidget
 
 from .. import __version__
 from ..core.data.base import DatasetSpec
@@ -579,6 +579,21 @@ class MainWindow(ModelFilesMixin, QMainWindow):
         box = ModelInfoDialog(self, run, s.dataset, training=s.training,
                               measurable=not s.training or s.saved_state is not None)
         box.open()
+
+    def childEvent(self, event) -> None:
+        """Docks tabbed together share a tab bar the window makes on demand; Qt elides their
+        titles to "Gr..." when five share a 340 px column. Whole titles with scroll arrows read
+        better, so every such bar is set up once it exists (a child is only a QObject while the
+        ChildAdded event is delivered, hence the deferred call)."""
+        super().childEvent(event)
+        if event.type() == QEvent.Type.ChildAdded:
+            QTimer.singleShot(0, self._whole_tab_titles)
+
+    def _whole_tab_titles(self) -> None:
+        for bar in self.findChildren(QTabBar, options=Qt.FindChildOption.FindDirectChildrenOnly):
+            if bar.elideMode() != Qt.TextElideMode.ElideNone:
+                bar.setElideMode(Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
 
     def reset_layout(self) -> None:
         """Every dock back in its place, shown and docked, at the first-start sizes."""

@@ -12,7 +12,11 @@ from ..errors import DataNotFoundError
 
 def download_with_torchvision(class_name: str, root: Path, **kwargs) -> None:
     """Let torchvision.datasets.<class_name> fetch its files into `root` in its own layout."""
-    import torchvision.datasets as tvd
+    try:
+        import torchvision.datasets as tvd
+    except ImportError as e:  # e.g. an app built without torchvision
+        raise DataNotFoundError(root, f"downloading needs torchvision, which this installation lacks ({e}); "
+                                      f"copy the files into this folder instead") from None
 
     cls = getattr(tvd, class_name)
     if class_name != "EMNIST":

@@ -117,12 +117,12 @@ class ExportController(QObject):
         keep = self._visible_rows()
         points, labels = e.points[keep], None if e.encodings.labels is None else e.encodings.labels[keep]
         names, axes = e.encodings.label_names, e.projection.axis_labels()
-        circles, captions = [e.circle], []
-        if e.sphere_circle is not None:  # as `vaestudio scatter` draws them
+        circles, captions = ([] if e.on_map else [e.circle]), []  # a map has no circle: the canvas draws none
+        if e.sphere_circle is not None and not e.on_map:  # as `vaestudio scatter` draws them
             circles.append(e.sphere_circle)
             captions = [f"view {e.coverage:.0%}", f"{e.encodings.dim}-D sphere {e.coverage:.0%}"]
         lat = e.lattice_overlay
-        polygons = [] if lat is None else [lattice_square(lat)[:-1]]
+        polygons = [] if lat is None or e.on_map else [lattice_square(lat)[:-1]]
 
         def work(progress, cancel):
             progress(0, 0, "Drawing the scatter...")
