@@ -2,6 +2,8 @@
 classes, the density mode takes over for big clouds, and each epoch refreshes the cloud."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PySide6.QtCore import QEvent
@@ -104,6 +106,19 @@ def test_clicking_a_legend_entry_hides_and_shows_its_class(qtbot, canvas):
     assert not canvas.explorer.pins  # a legend click is not a pin
     click_sample()
     qtbot.waitUntil(lambda: canvas.class_items[1].isVisible(), timeout=2000)
+
+
+def test_new_codes_of_the_same_classes_keep_the_legend_and_what_it_hides(qtbot, canvas):
+    """Every epoch brings new codes; the legend (the same classes) is not rebuilt, so a hidden
+    class stays hidden and the GUI thread does not pay for new legend items."""
+    e = canvas.explorer
+    entries = list(canvas.legend.legend.items)
+    canvas.legend.set_visible(2, False)
+    e.encodings = dataclasses.replace(e.encodings, codes=e.encodings.codes + 0.1)  # the next epoch's codes
+    e._update_view(encodings_changed=True)
+    assert canvas.legend.legend.items == entries  # the very same entries
+    assert canvas.visible_classes() == [True, True, False, True]
+    assert [it.isVisible() for it in canvas.class_items] == [True, True, False, True]
 
 
 def test_density_mode_draws_an_image_and_respects_hidden_classes(qtbot, canvas, monkeypatch):

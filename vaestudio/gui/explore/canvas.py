@@ -133,6 +133,7 @@ class LatentCanvas(QWidget):
         self.explorer = explorer
         self.class_items: list[pg.ScatterPlotItem] = []
         self._class_rows: list[np.ndarray] = []  # row indices of each class in the encodings
+        self._legend_names: Optional[list[str]] = None  # the classes the legend shows
         self._density = None
         self._follow = True  # fit the view to each new cloud until the user pans or zooms
         self._pending_hover: Optional[QPointF] = None
@@ -405,12 +406,14 @@ class LatentCanvas(QWidget):
                 self._class_rows = np.split(order, cuts)
                 ln = enc.label_names
                 names = [ln[i] if ln and i < len(ln) else str(i) for i in range(k)]
-        old = [p.isVisible() for p in self.legend.proxies]
-        self.legend.set_classes(names, [class_colour(i) for i in range(len(names))])
-        if len(old) == len(names):  # the same classes: keep what the user hid
-            for i, v in enumerate(old):
-                if not v:
-                    self.legend.set_visible(i, False)
+        if names != self._legend_names:  # rebuilding the legend costs the GUI thread ~10 ms: not every epoch
+            old = [p.isVisible() for p in self.legend.proxies]
+            self.legend.set_classes(names, [class_colour(i) for i in range(len(names))])
+            self._legend_names = list(names)
+            if len(old) == len(names):  # the same number of classes: keep what the user hid
+                for i, v in enumerate(old):
+                    if not v:
+                        self.legend.set_visible(i, False)
         while len(self.class_items) < len(self._class_rows):
             it = CloudScatter(pen=None, symbol="o", antialias=False)
             self.plot.getPlotItem().addItem(it, ignoreBounds=True)
