@@ -156,3 +156,28 @@ def test_window_training_gives_the_same_model_as_the_core_trainer(qtbot, monkeyp
     assert all(torch.equal(a[k], b[k]) for k in a)
     keys = ("train_loss", "val_loss")
     assert [[h[k] for k in keys] for h in in_window.history] == [[h[k] for k in keys] for h in direct.history]
+
+
+def test_per_epoch_autosaves_are_written_off_the_training_thread_and_the_last_in_line(qtbot, tmp_path,
+                                                                                     monkeypatch):
+    from vaestudio.core import checkpoint
+
+    writes = []
+    real = checkpoint._write_payload
+    monkeypatch.setattr(checkpoint, "_write_payload",
+                        lambda path, payload: writes.append(threading.current_thread().name) or real(path, payload))
+    run, ds = small_run(epochs=3), blob_dataset(300)
+    run.use_dataset(ds)
+    target = tmp_path / "autosave.pt"
+    worker = TrainWorker(run, ds, autosave_path=target)
+    results = []
+    worker.finished.connect(results.append)
+    with qtbot.waitSignal(worker.done, timeout=60000):
+        worker.start()
+    worker.join()
+    assert results and results[0]["status"] == "finished"
+    assert run.path is None  # the autosave is not the run's own file
+    assert "vaestudio-checkpoint-writer" in writes  # epochs were written by the background writer
+    assert writes[-1] != "vaestudio-checkpoint-writer"  # the final autosave, in line, after the writer closed
+    saved = checkpoint.read_run(target)
+    assert saved.epochs_done == 3 and len(saved.history) == 3

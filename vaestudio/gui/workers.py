@@ -162,6 +162,7 @@ class TrainWorker(ThreadedWorker):
         self._cancelled = False
         self.thread_nice: Optional[int] = None  # the training thread's nice value (Linux), once it runs
         self.torch_threads = 0  # torch's thread count in the training thread, once it runs
+        self._writer = None  # the per-epoch autosave's background writer, made at the first epoch
 
     # -- control from the GUI thread ----------------------------------------------------
     def pause(self) -> None:
@@ -188,13 +189,31 @@ class TrainWorker(ThreadedWorker):
             from ..core.checkpoint import write_run
             write_run(self.autosave_path, self.run_)  # not run.save: the run keeps its own path
 
+    def _autosave_in_background(self) -> None:
+        """The per-epoch autosave, written by a thread of its own (its fsync costs about an
+        epoch of a small model); still atomic, the latest epoch wins, and a failed write is
+        raised at the next epoch or at the end, where the final autosave is written in line."""
+        if self.autosave_path is None:
+            return
+        from ..core.checkpoint import CheckpointWriter
+        if self._writer is None:
+            self._writer = CheckpointWriter()
+        own = self.run_.path
+        self._writer.submit(self.autosave_path, self.run_)
+        self.run_.path = own  # the autosave is not the run's own file
+
+    def _close_writer(self) -> None:
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()  # waits for the last epoch's write; raises its failure
+
     def _on_event(self, ev) -> None:
         if ev.kind == "step":
             self.step.emit({"epoch": ev.epoch, "epochs": ev.epochs, "step": ev.step,
                             "steps_per_epoch": ev.steps_per_epoch, "x": ev.x, "terms": dict(ev.terms),
                             "extras": dict(ev.extras), "samples_per_s": ev.samples_per_s})
             return
-        self._autosave()
+        self._autosave_in_background()
         self.epoch_done.emit(dict(ev.record), self.run_.snapshot())
 
     def run(self) -> None:
@@ -217,6 +236,7 @@ class TrainWorker(ThreadedWorker):
             self.device_ready.emit(describe_device(trainer.device))
             res = trainer.train()
             self.run_.model.to("cpu")  # the GUI explores and saves on the CPU
+            self._close_writer()
             self._autosave()  # exactly where it stopped, mid-epoch included
             self.result = {"status": res.status, "epochs_done": res.epochs_done, "message": res.message,
                            "samples_per_s": float(res.samples_per_s)}
@@ -225,6 +245,10 @@ class TrainWorker(ThreadedWorker):
             self.failed.emit(*describe_exception(e))
         finally:
             try:
+                try:
+                    self._close_writer()  # after a failure: stop its thread (its error is secondary)
+                except Exception:  # noqa: BLE001
+                    pass
                 from .torch_setup import leave_training_thread
                 leave_training_thread()  # before `done`: a next training may start right after it
             finally:
