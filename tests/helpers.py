@@ -154,3 +154,39 @@ def train_tiny_run(tmp_path_factory, n_train: int = 300, n_test: int = 60, *extr
     assert main(["train", "--dataset", "mnist", "--data-root", str(root), "--hidden", "16", "--epochs", "1",
                  "--batch-size", "50", "--out", str(out), *extra]) == 0
     return out
+
+
+class TrainingHold:
+    """Holds the window's training worker at chosen steps until the test has pressed Stop.
+
+    Tiny test runs finish in well under a second, so a Stop pressed "while it trains" could land
+    after the end. With this, the trainer reports every step, and the worker waits after the
+    report of each (epoch, step) in `at` (epoch 1-based) until `release()`.
+    """
+
+    def __init__(self, monkeypatch, *at: tuple[int, int], wait_s: float = 30.0):
+        import threading
+
+        from vaestudio.core import training
+        from vaestudio.gui.workers import TrainWorker
+
+        self.reached = threading.Event()
+        self._released = threading.Event()
+        self._left = list(at)
+        report = TrainWorker._on_event
+        hold = self
+
+        def held(worker, ev):
+            report(worker, ev)
+            if ev.kind == "step" and hold._left and (ev.epoch, ev.step) == hold._left[0]:
+                hold._left.pop(0)
+                hold._released.clear()
+                hold.reached.set()
+                hold._released.wait(wait_s)
+
+        monkeypatch.setattr(training, "EVENT_INTERVAL_S", 0.0)
+        monkeypatch.setattr(TrainWorker, "_on_event", held)
+
+    def release(self) -> None:
+        self.reached.clear()
+        self._released.set()

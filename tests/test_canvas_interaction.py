@@ -9,7 +9,7 @@ from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
 from PySide6.QtGui import QMouseEvent
 from PySide6.QtWidgets import QApplication
 
-from helpers import blob_dataset
+from helpers import TrainingHold, blob_dataset
 from test_explore_support import (build_canvas, explorer, finish, make_explorer, make_session, session,  # noqa: F401
                                   tiny_model)
 from vaestudio.core.latent import decode_batch
@@ -374,16 +374,18 @@ def test_stop_inside_the_first_epoch_says_where_it_stopped_and_start_continues(q
     form.hidden.setText("16")
     form.epochs.setValue(2)
     form.batch_size.setValue(10)
+    hold = TrainingHold(monkeypatch, (1, 40), (2, 20))  # the two Stops below
     try:
         steps = []
         w.controller.step.connect(steps.append)
         w.start_action.trigger()
-        qtbot.waitUntil(lambda: len(steps) >= 2, timeout=30_000)
+        qtbot.waitUntil(hold.reached.is_set, timeout=30_000)
         with qtbot.waitSignal(w.controller.finished, timeout=30_000):
             w.stop_action.trigger()
+            hold.release()
         qtbot.waitUntil(lambda: w.session.state == "idle", timeout=30_000)
         p = w.session.run.progress
-        assert p.epoch == 0 and 0 < p.step < p.steps_per_epoch and w.session.dirty
+        assert (p.epoch, p.step) == (0, 40) and p.steps_per_epoch > 40 and w.session.dirty
         status = w.training_dock.status.text()
         assert status.startswith("Stopped after") and f"step {p.step} of {p.steps_per_epoch} in epoch 1" in status
         assert w.training_dock.overall_bar.format() == "stopped"
@@ -392,9 +394,11 @@ def test_stop_inside_the_first_epoch_says_where_it_stopped_and_start_continues(q
         steps.clear()
         w.start_action.trigger()
         qtbot.waitUntil(lambda: len(steps) >= 1, timeout=30_000)
-        assert steps[0]["epoch"] == 1 and steps[0]["step"] > p.step  # on from where it stopped
+        assert steps[0]["epoch"] == 1 and steps[0]["step"] == p.step + 1  # on from where it stopped
+        qtbot.waitUntil(hold.reached.is_set, timeout=30_000)
         with qtbot.waitSignal(w.controller.finished, timeout=30_000):
             w.stop_action.trigger()
+            hold.release()
         qtbot.waitUntil(lambda: w.session.state == "idle", timeout=30_000)
     finally:
         w.session.set_dirty(False)

@@ -11,7 +11,7 @@ pytest.importorskip("pytestqt")
 
 from PySide6.QtWidgets import QMessageBox  # noqa: E402
 
-from helpers import blob_dataset  # noqa: E402
+from helpers import TrainingHold, blob_dataset  # noqa: E402
 from vaestudio.gui import autosave, dialogs  # noqa: E402
 from vaestudio.gui.main_window import MainWindow  # noqa: E402
 from vaestudio.gui.settings import STATE_ENV  # noqa: E402
@@ -316,7 +316,7 @@ def test_continuing_on_another_data_set_asks_and_marks_the_boundary(qtbot, windo
     qtbot.waitUntil(lambda: len(w.loss_plot._boundaries) == 1, timeout=WAIT_MS)  # the switch, drawn
 
 
-def test_stop_then_start_continues_exactly_and_matches_an_uninterrupted_run(qtbot, window):
+def test_stop_then_start_continues_exactly_and_matches_an_uninterrupted_run(qtbot, window, monkeypatch):
     """Stop mid-training, Start again: the plot has no phantom segment, the progress is exact,
     and the weights equal those of a run that never stopped."""
     import numpy as np
@@ -325,20 +325,23 @@ def test_stop_then_start_continues_exactly_and_matches_an_uninterrupted_run(qtbo
     from vaestudio.core.run import Run
     from vaestudio.core.training import Trainer
 
+    hold = TrainingHold(monkeypatch, (2, 50))
     w = window
     ds = load_digits(qtbot, w)
     tiny_model(w, epochs=3)
     w.training_dock.form.batch_size.setValue(10)
     assert w.start_action.text().replace("&", "") == "Train to 3 epochs"
     w.start_action.trigger()
-    qtbot.waitUntil(lambda: w.loss_plot.point_count() >= 3, timeout=WAIT_MS)
+    qtbot.waitUntil(hold.reached.is_set, timeout=WAIT_MS)
     with qtbot.waitSignal(w.controller.finished, timeout=WAIT_MS) as stopped:
         w.stop_action.trigger()
+        hold.release()
     qtbot.waitUntil(lambda: w.session.state == "idle", timeout=WAIT_MS)
     run = w.session.run
-    assert stopped.args[0]["status"] == "cancelled" and 0 < run.epochs_done < 3
+    assert stopped.args[0]["status"] == "cancelled" and 1 < run.epochs_done < 2
     assert w.start_action.text().replace("&", "") == "Continue to 3 epochs"
     p = run.progress
+    assert (p.epoch, p.step) == (1, 50)  # stopped in the middle of the second epoch
     assert f"epoch {p.epoch + 1} from step {p.step + 1} of {p.steps_per_epoch}" in w.training_dock.plan.text()
     w.start_action.trigger()
     qtbot.waitUntil(lambda: w.session.state == "idle" and run.epochs_done == 3, timeout=WAIT_MS)
