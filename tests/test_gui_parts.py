@@ -121,6 +121,33 @@ def test_progress_task_shows_a_dialog_only_when_slow_and_cancels(qtbot, window_p
     qtbot.waitUntil(lambda: not quick.running, timeout=5000)
 
 
+
+def test_a_task_whose_window_is_deleted_first_still_ends_cleanly(qtbot):
+    """The dialog dies with its parent window; the task's end must not touch it (pytest-qt fails
+    the test on any exception raised in a slot)."""
+    import threading
+
+    from PySide6.QtWidgets import QWidget
+
+    parent = QWidget()
+    parent.show()
+    go = threading.Event()
+
+    def waits(progress, cancel):
+        go.wait(5)
+        return "done"
+
+    task = ProgressTask(parent, "Orphaned", waits, show_after_ms=0)
+    task.start()
+    qtbot.waitUntil(lambda: task.dialog is not None and task.dialog.isVisible(), timeout=5000)
+    with qtbot.waitSignal(task.dialog.destroyed, timeout=5000):
+        parent.deleteLater()
+    assert task.dialog is None
+    with qtbot.waitSignal(task.ended, timeout=5000):
+        with qtbot.waitSignal(task.succeeded, timeout=5000) as got:
+            go.set()
+    assert got.args == ["done"] and not task.running
+
 @pytest.fixture
 def window_parent(qtbot):
     from PySide6.QtWidgets import QWidget

@@ -9,6 +9,7 @@ from typing import Callable
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QProgressDialog, QWidget
+from shiboken6 import isValid
 
 from .workers import TaskWorker
 
@@ -40,6 +41,7 @@ class ProgressTask(QObject):
         self.dialog.setAutoReset(False)
         self.dialog.setMinimumDuration(2**31 - 1)  # never shows itself; `_show_timer` decides
         self.dialog.canceled.connect(self.cancel)
+        self.dialog.destroyed.connect(self._forget_dialog)  # its parent window may go first
         self.dialog.hide()
         self._show_timer = QTimer(self)
         self._show_timer.setSingleShot(True)
@@ -66,6 +68,10 @@ class ProgressTask(QObject):
         self.running = False
 
     @Slot()
+    def _forget_dialog(self) -> None:
+        self.dialog = None
+
+    @Slot()
     def _show_dialog(self) -> None:
         if self.running and self.dialog is not None:
             self.dialog.show()
@@ -84,7 +90,8 @@ class ProgressTask(QObject):
 
     def _close_dialog(self) -> None:
         self._show_timer.stop()
-        if self.dialog is None:
+        if self.dialog is None or not isValid(self.dialog):
+            self.dialog = None
             return
         self.dialog.blockSignals(True)  # hide() must not read as a click on Cancel
         self.dialog.hide()
@@ -111,6 +118,7 @@ class ProgressTask(QObject):
         self.running = False
         self._close_dialog()
         if self.dialog is not None:
+            self.dialog.destroyed.disconnect(self._forget_dialog)
             self.dialog.deleteLater()
             self.dialog = None
         self.ended.emit()
