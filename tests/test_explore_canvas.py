@@ -167,4 +167,5 @@ def test_a_new_snapshot_re_encodes_and_redraws_the_cloud(qtbot, canvas):
     rows = canvas._class_rows[2]
     x, y = canvas.class_items[2].getData()
     assert np.allclose(x, e.points[rows, 0]) and np.allclose(y, e.points[rows, 1])
+    assert np.allclose(canvas.class_items[2].dataBounds(1), (y.min(), y.max()))  # bounds follow the move
     assert "validation codes" in canvas.status.text()

@@ -6,7 +6,9 @@ import os
 import subprocess
 import sys
 import threading
+import time
 
+import numpy as np
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -16,7 +18,7 @@ from vaestudio.core.errors import Cancelled, ConfigError, DataError  # noqa: E40
 from vaestudio.core.kinds import make_model_config  # noqa: E402
 from vaestudio.core.run import Run  # noqa: E402
 from vaestudio.gui import autosave  # noqa: E402
-from vaestudio.gui.loss_plot import LossPlot  # noqa: E402
+from vaestudio.gui.loss_plot import STAGGER_MS, LossPlot  # noqa: E402
 from vaestudio.gui.model_form import ModelSettingsForm, parse_hidden  # noqa: E402
 from vaestudio.gui.progress_task import ProgressTask  # noqa: E402
 from vaestudio.gui.session import Session  # noqa: E402
@@ -224,9 +226,14 @@ def test_loss_plot_draws_the_runs_own_curve_and_terms(qtbot):
                   {"x": 1.0, "loss": 150.0, "recon": 140.0, "kl": 10.0}]
     run.history.append({"epoch": 1, "train_loss": 150.0, "train_recon": 140.0, "train_kl": 10.0,
                         "val_loss": 149.0, "val_recon": 139.0, "val_kl": 10.0})
+    drawn = []  # (term, time): while training, one plot is set (and so painted) at a time
+    for name, curve in plot._train_curves.items():
+        curve.sigPlotChanged.connect(lambda *_, name=name: drawn.append((name, time.perf_counter())))
     plot.schedule()
-    qtbot.waitUntil(lambda: plot.point_count() == 2, timeout=2000)
-    assert plot.point_count("val", "kl") == 1
+    qtbot.waitUntil(lambda: plot.point_count() == 2 and plot.point_count("val", "kl") == 1, timeout=2000)
+    assert [n for n, _ in drawn] == ["loss", "recon", "kl"]
+    gaps = np.diff([t for _, t in drawn])
+    assert all(g >= 0.9 * STAGGER_MS / 1000 for g in gaps), gaps
     assert list(plot.series("loss")[0]) == [0.5, 1.0]
     # an autoencoder has one term to plot: reconstruction; no KL plot pretending to be zero
     ae = _run("ae")

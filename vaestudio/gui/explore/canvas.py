@@ -98,6 +98,21 @@ class CloudScatter(InertScatter):
         self._updateMaxSpotSizes(data=data)
         self.invalidate()
 
+    def move_points(self, x: np.ndarray, y: np.ndarray) -> bool:
+        """New positions for the same number of points, in place: a new epoch's codes move the
+        cloud without pyqtgraph rebuilding every point's record (style and atlas entries stay).
+        False when the count differs (then `setData` it is)."""
+        if len(x) != len(self.data) or not len(x):
+            return False
+        self.data["x"] = x
+        self.data["y"] = y
+        self.prepareGeometryChange()
+        self.informViewBoundsChanged()
+        self.bounds = [None, None]
+        self.invalidate()
+        self.sigPlotChanged.emit(self)
+        return True
+
 
 class PinViewBox(pg.ViewBox):
     """A view box whose left click reports the point clicked (panning and zoom unchanged);
@@ -468,9 +483,13 @@ class LatentCanvas(QWidget):
                 rows = self._class_rows[k]
                 if getattr(it, "_drawn_for", None) is not e.points:
                     colour = class_colour(k) if len(self._class_rows) > 1 else PALETTE[0]
-                    it.setSize(point_size(len(e.points)), update=False)
-                    it.setBrush(pg.mkBrush(*colour, 200), update=False)
-                    it.setData(x=e.points[rows, 0], y=e.points[rows, 1])
+                    style = (point_size(len(e.points)), colour)
+                    x, y = e.points[rows, 0], e.points[rows, 1]
+                    if getattr(it, "_style", None) != style or not it.move_points(x, y):
+                        it.setSize(style[0], update=False)
+                        it.setBrush(pg.mkBrush(*colour, 200), update=False)
+                        it.setData(x=x, y=y)
+                        it._style = style
                     it._drawn_for = e.points
             it.setVisible(bool(shown))
         density_mode = e.ready and self.effective_mode == "density"
