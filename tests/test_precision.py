@@ -144,7 +144,8 @@ def test_fp32_training_is_bit_identical_to_the_plain_loop():
     torch.manual_seed(epoch_seed(0, 0))
     ref.model.train()
     for step, xb in enumerate(sampler.batches(data, 0, torch.device("cpu")), start=1):
-        kind.train_step(ref.model, images_to_float(xb), opts, StepContext((step - 1) / sampler.steps_per_epoch), mcfg)
+        kind.train_step(ref.model, images_to_float(xb), opts,
+                        StepContext((step - 1) / sampler.steps_per_epoch, weight=sampler.weight(step)), mcfg)
     for k, v in run.model.state_dict().items():
         assert torch.equal(v, ref.model.state_dict()[k]), k
 

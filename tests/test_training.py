@@ -217,6 +217,37 @@ def test_batch_sampler_shares_one_permutation_between_ranks():
         [whole.order(4)[6:9].tolist(), whole.order(4)[9:].tolist()]
 
 
+def test_a_short_last_batch_counts_for_its_images():
+    """Per-image mean losses, weighted by the batch's share: every step is Adam's step on the
+    loss summed over the batch (the textbook's), the short last one included."""
+    assert [BatchSampler(10, 4, seed=0).weight(s) for s in (1, 2, 3)] == [1.0, 1.0, 0.5]
+    assert [BatchSampler(11, 4, seed=0, rank=r, world_size=2).weight(3) for r in range(2)] == [0.5, 0.5]
+    ds = blob_dataset(90)
+    n = len(ds.train)
+    assert n % 32, "the data set must end an epoch with a short batch"
+    run = small_run(epochs=1, batch_size=32, lr=1e-3)
+    start = {k: v.clone() for k, v in run.model.state_dict().items()}
+    Trainer(run, ds).train()
+
+    # by hand: the summed loss, and Adam's eps scaled alike (Adam(c*g, c*eps) == Adam(g, eps))
+    ref = small_run(epochs=1, batch_size=32, lr=1e-3)
+    ref.model.load_state_dict(start)
+    opt = torch.optim.Adam(ref.model.parameters(), lr=1e-3, eps=1e-8 * 32)
+    sampler = BatchSampler(n, 32, seed=0)
+    from vaestudio.core.batches import images_to_float
+    from vaestudio.core.training import epoch_seed
+
+    torch.manual_seed(epoch_seed(0, 0))
+    ref.model.train()
+    data = torch.from_numpy(ds.train.images)
+    for xb in sampler.batches(data, 0, torch.device("cpu")):
+        out = ref.model(images_to_float(xb))
+        opt.zero_grad()
+        (out["loss"] * xb.shape[0]).backward()
+        opt.step()
+    for k, v in run.model.state_dict().items():
+        assert torch.allclose(v, ref.model.state_dict()[k], rtol=1e-4, atol=1e-6), k
+
 def test_kl_warmup_is_linear():
     assert kl_weight(2.0, 0, 0.0) == 2.0
     assert kl_weight(2.0, 4, 0.0) == 0.0

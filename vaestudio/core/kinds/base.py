@@ -45,9 +45,15 @@ class StepContext:
     # The run's arithmetic (core/precision.py); None is plain fp32. A step backpropagates and
     # steps through `backward` / `step` so fp16's gradient scaler applies.
     precision: Optional[Precision] = None
+    # The batch's share of a full batch (BatchSampler.weight): below 1 only for an epoch's
+    # short last batch, whose per-image mean loss is weighted by it before backward.
+    weight: float = 1.0
 
     def backward(self, loss: torch.Tensor, **kw) -> None:
-        """`loss.backward(**kw)`, scaled and with autocast off under mixed precision."""
+        """`loss.backward(**kw)` on the loss weighted by the batch's share, scaled and with
+        autocast off under mixed precision."""
+        if self.weight != 1.0:
+            loss = loss * self.weight
         if self.precision is None:
             loss.backward(**kw)
         else:
