@@ -285,11 +285,20 @@ def test_the_group_vector_joins_the_mixer_and_exports(qtbot, window, tmp_path, m
     with Image.open(path) as gif:
         assert gif.n_frames == 5
 
+    # Renaming a group keeps its vector, ticked at its weight, under the new name.
+    result = mixer.result_image.copy()
+    e.rename_group("A", "zeros")
+    renamed = "group:zeros\u2192B"
+    names = [mixer.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(mixer.list.count())]
+    assert renamed in names and name not in names
+    assert mixer.chosen() == [renamed] and mixer.rows[renamed].alpha == 0.5
+    assert np.allclose(mixer.result_image, result)
+
     # Deleting a group takes its vector out of the mixer.
-    panel.set_current("A")
+    panel.set_current("zeros")
     panel.delete_button.click()
-    assert name not in mixer.chosen()
-    assert all(mixer.list.item(i).data(Qt.ItemDataRole.UserRole) != name for i in range(mixer.list.count()))
+    assert renamed not in mixer.chosen()
+    assert all(mixer.list.item(i).data(Qt.ItemDataRole.UserRole) != renamed for i in range(mixer.list.count()))
 
 
 def test_a_group_vector_balances_on_the_chosen_attributes(qtbot):

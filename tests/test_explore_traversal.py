@@ -143,6 +143,10 @@ def test_the_window_installs_traversal_and_neighbours_docks(qtbot, explore_win):
     assert "around pin A" in tools.traversal.caption.text()
     check_rows(tools.traversal, tools.traversal.dims, e.pins[0].z)
     assert len(tools.traversal.dims) == 4
+    # choosing another pin in the decoder panel redoes the grid around it at once
+    tools.preview.choose_pin(1)
+    qtbot.waitUntil(lambda: "around pin B" in tools.traversal.caption.text() and e.runner.idle, timeout=20_000)
+    check_rows(tools.traversal, tools.traversal.dims, e.pins[1].z)
     # the neighbours strip: hovering the canvas fills it
     tools.neighbours_dock.raise_()
     strip = tools.neighbours

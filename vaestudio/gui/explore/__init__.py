@@ -150,6 +150,8 @@ def _install_neighbours_traversal(window, explorer: Explorer, canvas: LatentCanv
     window.add_dock(traversal_dock, RIGHT)
     window.tabifyDockWidget(docks["interpolation"], traversal_dock)
     traversal_dock.visibilityChanged.connect(traversal.set_on_screen)
+    preview.pin_chosen.connect(strip.invalidate)
+    preview.pin_chosen.connect(traversal._on_pins)
     if getattr(window, "view_menu", None) is not None:
         window.view_menu.addAction(canvas.thumbnails_action)  # View > Canvas Thumbnails (Ctrl+Shift+I)
     return strip, strip_dock, traversal, traversal_dock

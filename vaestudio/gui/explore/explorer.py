@@ -60,6 +60,7 @@ class Explorer(QObject):
     selection_changed = Signal()  # `selection` replaced (lasso, rectangle, filter, Esc)
     highlight_changed = Signal()  # `highlight` replaced (a shown group or the filter's matches)
     groups_changed = Signal()  # `groups` edited, restored from a run, or a new data set
+    group_renamed = Signal(str, str)  # old name, new name; just before its groups_changed
 
     def __init__(self, session, parent: Optional[QObject] = None):
         super().__init__(parent)
@@ -405,6 +406,7 @@ class Explorer(QObject):
             raise VaeStudioError(f"there is already a group named {new!r}")
         renamed = Group(new, g.split, g.indices, g.dataset)
         self.groups = [renamed if x is g else x for x in self.groups]
+        self.group_renamed.emit(g.name, renamed.name)
         self._groups_edited()
         return renamed
 

@@ -160,6 +160,7 @@ class AttributeMixer(QWidget):
         self.group_vectors: list[tuple[str, str]] = []  # (A, B) added from the Groups dock
         explorer.encodings_changed.connect(self._sync_group_items)
         explorer.groups_changed.connect(self._sync_group_items)
+        explorer.group_renamed.connect(self._on_group_renamed)
         self._on_encodings()
 
     # -- public ---------------------------------------------------------------------------
@@ -308,6 +309,24 @@ class AttributeMixer(QWidget):
         self._sync_group_items()
         self.set_chosen(name)
         return name
+
+    @Slot(str, str)
+    def _on_group_renamed(self, old: str, new: str) -> None:
+        """A renamed group's vectors stay in the list under the new name, ticked as they were
+        and at the same weight."""
+        weights = {}
+        pairs = []
+        for a, b in self.group_vectors:
+            na, nb = (new if a == old else a), (new if b == old else b)
+            row = self.rows.get(vector_name(a, b))
+            if (na, nb) != (a, b) and row is not None:
+                weights[vector_name(na, nb)] = row.slider.value()
+            pairs.append((na, nb))
+        self.group_vectors = pairs
+        self._sync_group_items()
+        for name, value in weights.items():
+            self.set_chosen(name)
+            self.rows[name].slider.setValue(value)
 
     @Slot()
     def _sync_group_items(self) -> None:

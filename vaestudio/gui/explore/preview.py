@@ -45,6 +45,8 @@ def describe_point(explorer: Explorer, view) -> str:
 
 
 class DecoderPreview(QWidget):
+    pin_chosen = Signal(int)  # a pin chosen to show large (views that follow the chosen pin redo)
+
     def __init__(self, explorer: Explorer, parent: Optional[QWidget] = None):
         super().__init__(parent)
         self.explorer = explorer
@@ -130,6 +132,7 @@ class DecoderPreview(QWidget):
         """Show pin `index` large (with its nearest image)."""
         self.chosen = index
         self.show_pin()
+        self.pin_chosen.emit(index)
 
     def remove_pin(self, index: int) -> None:
         self.explorer.remove_pin(index)
