@@ -181,6 +181,28 @@ def test_clicking_the_plot_gives_it_the_keys(qtbot, canvas):
     assert np.allclose(e.hover_view[0], e.circle.centre[0]) and e.hover_view[1] < e.circle.centre[1]
 
 
+def test_a_followed_cloud_that_barely_moved_keeps_the_frame(qtbot, canvas):
+    """While training, each epoch's circle shifts a little: within 5% of the frame the view
+    stays (re-ranging redraws both axes and every item); beyond it, or on Home, it refits."""
+    import dataclasses
+
+    from vaestudio.gui.explore.canvas import FOLLOW_TOLERANCE
+
+    e = canvas.explorer
+    canvas.fit_view()
+    before = canvas.view_box.viewRange()
+    size = before[0][1] - before[0][0]
+    c = e.circle
+    e.circle = dataclasses.replace(c, centre=np.asarray(c.centre) + 0.4 * FOLLOW_TOLERANCE * size)
+    canvas.fit_view(tolerance=FOLLOW_TOLERANCE)
+    assert canvas.view_box.viewRange() == before
+    canvas.fit_view()  # Home: exactly the circle
+    assert np.allclose(np.mean(canvas.view_box.viewRange(), axis=1), e.circle.centre, atol=1e-6 * size)
+    e.circle = dataclasses.replace(c, radius=c.radius * 1.5)
+    canvas.fit_view(tolerance=FOLLOW_TOLERANCE)
+    (x0, x1), (y0, y1) = canvas.view_box.viewRange()
+    assert np.isclose(min(x1 - x0, y1 - y0), 2 * 1.08 * c.radius * 1.5, rtol=1e-3)  # the aspect is locked
+
 def test_plus_minus_zoom_and_home_fits(qtbot, canvas):
     def width():
         (x0, x1), _ = canvas.view_box.viewRange()

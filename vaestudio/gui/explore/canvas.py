@@ -40,6 +40,7 @@ OVERLAY_COLOUR = (30, 30, 30)
 HIGHLIGHT_COLOUR = (214, 39, 40)  # points a group or filter marks (the selection is OVERLAY_COLOUR)
 SELECT_PALETTE_AT = (60, 6)  # the Lasso/Rectangle buttons' place over the plot, right of the y axis
 EMPTY_TEXT = "Train or open a model to see its latent space"
+FOLLOW_TOLERANCE = 0.05  # of the frame: a followed cloud that moved less keeps the frame
 PROBE_STEP = 0.04  # an arrow key moves the probe this fraction of the circle's radius
 PROBE_BIG_STEP = 0.2  # with Shift
 ZOOM_STEP = 1.25  # + and - zoom by this factor about the view's centre
@@ -147,6 +148,7 @@ class LatentCanvas(QWidget):
         super().__init__(parent)
         self.explorer = explorer
         self.class_items: list[pg.ScatterPlotItem] = []
+        self._axis_labels = None  # (bottom, left) as last set
         self._class_rows: list[np.ndarray] = []  # row indices of each class in the encodings
         self._legend_names: Optional[list[str]] = None  # the classes the legend shows
         self._density = None
@@ -357,13 +359,21 @@ class LatentCanvas(QWidget):
     def visible_classes(self) -> list[bool]:
         return self.legend.visible()
 
-    def fit_view(self) -> None:
-        """Frame the circle and follow the cloud again."""
+    def fit_view(self, *, tolerance: float = 0.0) -> None:
+        """Frame the circle and follow the cloud again. With a `tolerance` (a fraction of the
+        frame), a frame that moved less than that stays as it is: while training, each epoch's
+        cloud shifts a little, and re-ranging redraws both axes and every item on the plot."""
         self._follow = True
         circle = self.explorer.circle
         if circle is None:
             return
         c, r = circle.centre, circle.radius * 1.08
+        if tolerance > 0:
+            (x0, x1), (y0, y1) = self.view_box.viewRange()
+            size = max(min(x1 - x0, y1 - y0), 1e-12)  # the locked aspect widens the other side
+            if (abs(2 * r - size) <= tolerance * size and abs(c[0] - (x0 + x1) / 2) <= tolerance * size
+                    and abs(c[1] - (y0 + y1) / 2) <= tolerance * size):
+                return
         self.view_box.setRange(QRectF(c[0] - r, c[1] - r, 2 * r, 2 * r), padding=0)
 
     def zoom(self, factor: float) -> None:
@@ -459,8 +469,10 @@ class LatentCanvas(QWidget):
         if e.ready:
             x, y = e.projection.axis_labels()
             item = self.plot.getPlotItem()
-            item.setLabel("bottom", x)
-            item.setLabel("left", y)
+            if (x, y) != self._axis_labels:  # setting a label lays the axis out again
+                self._axis_labels = (x, y)
+                item.setLabel("bottom", x)
+                item.setLabel("left", y)
             self.circle_item.setData(*circle_xy(e.circle.centre, e.circle.radius))
         else:
             self.circle_item.setData([], [])
@@ -469,7 +481,7 @@ class LatentCanvas(QWidget):
         self._draw_cloud()
         self._draw_path()
         if e.ready and self._follow:
-            self.fit_view()
+            self.fit_view(tolerance=FOLLOW_TOLERANCE)
         self._sync_map()  # the Map button, and no circles or lattice on a t-SNE/UMAP map (updates the status)
 
     # ===================================================================== drawing
