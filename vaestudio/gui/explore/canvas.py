@@ -371,8 +371,9 @@ class LatentCanvas(QWidget):
         if tolerance > 0:
             (x0, x1), (y0, y1) = self.view_box.viewRange()
             size = max(min(x1 - x0, y1 - y0), 1e-12)  # the locked aspect widens the other side
-            if (abs(2 * r - size) <= tolerance * size and abs(c[0] - (x0 + x1) / 2) <= tolerance * size
-                    and abs(c[1] - (y0 + y1) / 2) <= tolerance * size):
+            edge = circle.radius * 1.04  # the circle stays whole, with room (a fit leaves 8%)
+            inside = x0 <= c[0] - edge and c[0] + edge <= x1 and y0 <= c[1] - edge and c[1] + edge <= y1
+            if inside and size <= (1 + tolerance) * 2 * r:
                 return
         self.view_box.setRange(QRectF(c[0] - r, c[1] - r, 2 * r, 2 * r), padding=0)
 
