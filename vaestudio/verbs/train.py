@@ -100,7 +100,8 @@ def add_parser(sub) -> None:
     t.add_argument("--device", choices=DEVICES, default="auto")
     t.add_argument("--precision", choices=PRECISIONS, default=None,
                    help="arithmetic of the training step: fp32 (default; bit-reproducible on the CPU), or "
-                        "autocast to bf16 / fp16 (fp16 with a gradient scaler), faster on a recent GPU; "
+                        "autocast to bf16 / fp16 (fp16 with a gradient scaler): faster on a GPU for big conv nets, "
+                        "slower for small ones (see docs/gpu.md); "
                         "with --resume: the run's own")
     t.add_argument("--threads", type=int_in(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
