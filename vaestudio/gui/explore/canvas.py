@@ -29,6 +29,7 @@ from .class_legend import ClassLegend
 from .density import class_density, density_bins, density_bounds, density_rgba, scale_colours, top_count
 from .explorer import MAX_PINS, Explorer, pin_name
 from .own_marks import OwnImageMarks
+from .plot_items import CloudScatter, InertScatter, clear_item
 from .thumbnails import CanvasThumbnails
 from ...core.latent.selection import points_in_polygon, rect_polygon
 from ...core.latent import embedding as maps
@@ -72,47 +73,6 @@ def circle_xy(centre, radius: float, n: int = 241) -> tuple[np.ndarray, np.ndarr
 def lattice_square(lattice) -> np.ndarray:
     """(5, 2): the corners of the rectangle the lattice fills, closed (the last is the first)."""
     return lattice.corners()
-
-
-class InertScatter(pg.ScatterPlotItem):
-    """A scatter that ignores clicks: pyqtgraph's would look up the spots under the cursor
-    (building a SpotItem per point, ~0.3 s at 200,000) and swallow the click meant for pinning."""
-
-    def mouseClickEvent(self, ev) -> None:
-        ev.ignore()
-
-
-class CloudScatter(InertScatter):
-    """One class of the cloud: every point has the item's style, so the symbol is looked up in
-    pyqtgraph's atlas once instead of once per point (200,000 points: ~0.35 s -> ~0.09 s)."""
-
-    def updateSpots(self, dataSet=None) -> None:
-        data = self.data if dataSet is None else dataSet
-        if not (self.opts["pxMode"] and self.opts["useCache"] and len(data)):
-            super().updateSpots(dataSet)
-            return
-        missing = data["sourceRect"]["w"] == 0
-        if missing.any():
-            style = (self.opts["symbol"], self.opts["size"], self.opts["pen"], self.opts["brush"])
-            data["sourceRect"][missing] = self.fragmentAtlas[[style]][0]
-        self._maybeRebuildAtlas()
-        self._updateMaxSpotSizes(data=data)
-        self.invalidate()
-
-    def move_points(self, x: np.ndarray, y: np.ndarray) -> bool:
-        """New positions for the same number of points, in place: a new epoch's codes move the
-        cloud without pyqtgraph rebuilding every point's record (style and atlas entries stay).
-        False when the count differs (then `setData` it is)."""
-        if len(x) != len(self.data) or not len(x):
-            return False
-        self.data["x"] = x
-        self.data["y"] = y
-        self.prepareGeometryChange()
-        self.informViewBoundsChanged()
-        self.bounds = [None, None]
-        self.invalidate()
-        self.sigPlotChanged.emit(self)
-        return True
 
 
 class PinViewBox(pg.ViewBox):
@@ -476,7 +436,7 @@ class LatentCanvas(QWidget):
                 item.setLabel("left", y)
             self.circle_item.setData(*circle_xy(e.circle.centre, e.circle.radius))
         else:
-            self.circle_item.setData([], [])
+            clear_item(self.circle_item)
         self._draw_sphere()
         self._density = None
         self._draw_cloud()
@@ -548,8 +508,8 @@ class LatentCanvas(QWidget):
     def _draw_lattice(self) -> None:
         lat = self.explorer.lattice_overlay
         if lat is None or not self.explorer.ready:
-            self.lattice_sites.setData([], [])
-            self.lattice_square.setData([], [])
+            clear_item(self.lattice_sites)
+            clear_item(self.lattice_square)
             self._update_status()
             return
         self.lattice_sites.setData(pos=lat.points)
@@ -562,7 +522,7 @@ class LatentCanvas(QWidget):
         sphere = e.sphere_circle if e.ready else None
         self.sphere_label.setVisible(sphere is not None)
         if sphere is None:
-            self.sphere_item.setData([], [])
+            clear_item(self.sphere_item)
             return
         self.sphere_item.setData(*circle_xy(sphere.centre, sphere.radius))
         self.sphere_label.setText(f"{e.encodings.dim}-D sphere {e.coverage:.0%}")
@@ -572,8 +532,8 @@ class LatentCanvas(QWidget):
     def _draw_path(self) -> None:
         pts = self.explorer.path_overlay
         if pts is None or not self.explorer.ready:
-            self.path_line.setData([], [])
-            self.path_dots.setData([], [])
+            clear_item(self.path_line)
+            clear_item(self.path_dots)
             return
         self.path_line.setData(pts[:, 0], pts[:, 1])
         self.path_dots.setData(pos=pts)
@@ -581,7 +541,10 @@ class LatentCanvas(QWidget):
     @Slot()
     def _draw_pins(self) -> None:
         pins = self.explorer.pins if self.explorer.ready else []
-        self.pin_marks.setData(pos=np.array([p.view for p in pins]).reshape(-1, 2))
+        if pins:
+            self.pin_marks.setData(pos=np.array([p.view for p in pins]).reshape(-1, 2))
+        else:
+            clear_item(self.pin_marks)
         for i, (label, pin) in enumerate(zip(self.pin_labels, pins)):
             label.setText(pin_name(i))
             label.setPos(float(pin.view[0]), float(pin.view[1]))
@@ -791,7 +754,7 @@ class LatentCanvas(QWidget):
 
     def _cancel_outline(self) -> None:
         self._outline = []
-        self.outline_item.setData([], [])
+        clear_item(self.outline_item)
 
     def _escape(self) -> None:
         """Esc: the preview empties, an outline being drawn goes, the selection clears."""

@@ -16,6 +16,7 @@ from PySide6.QtGui import QColor, QPainter, QPixmap
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPixmapItem
 
 from .image_view import to_hwc, to_qimage
+from .plot_items import InertScatter, clear_item
 
 THUMB_SIDE = 44  # screen pixels
 GAP = 9  # between the ring and the thumbnail
@@ -49,8 +50,6 @@ class OwnImageMarks:
     """Draws `explorer.own_images` on a plot item; redrawn when the pictures or the view change."""
 
     def __init__(self, explorer, plot_item: pg.PlotItem):
-        from .canvas import InertScatter  # canvas builds these marks: imported when both are loaded
-
         self.explorer = explorer
         self.plot_item = plot_item
         self.rings = InertScatter(size=12, symbol="o", pen=pg.mkPen(MARK_COLOUR, width=3),
@@ -79,7 +78,7 @@ class OwnImageMarks:
         own = self.explorer.own_images
         points: Optional[np.ndarray] = own.view_points() if self.explorer.ready else None
         if points is None:
-            self.rings.setData([], [])
+            clear_item(self.rings)
             self.rings.setVisible(False)
             for th in self.thumbs:
                 th.setVisible(False)
