@@ -79,6 +79,7 @@ def on_event(ev):
         trainer.cancel()
 
 trainer = Trainer(run, ds, [on_event])
+trainer.adapt_threads = not cfg["threads"]  # as `vaestudio train` sets it
 trainer.train()
 out = summarise(events, state["t0"])
 out.update(torch_threads=torch.get_num_threads(), epochs_done=run.epochs_done)

@@ -41,6 +41,7 @@ from .errors import CheckpointError, TrainingError, VaeStudioError
 from .kinds import StepContext
 from .precision import Precision
 from .run import Progress, Run
+from .thread_governor import ThreadGovernor, same_result_on_any_thread_count
 
 EVENT_INTERVAL_S = 0.1  # step events at most ten times a second
 
@@ -173,6 +174,10 @@ class Trainer:
         # For the kind's one-off preparation (`ModelKind.prepare`) before the first step:
         self.prepare_progress: Optional[Callable[[int, int, str], None]] = None
         self.allow_download = False  # whether it may download what it needs (e.g. `--download`)
+        # On the CPU, whether to train on fewer threads while other work holds the cores (see
+        # thread_governor.py); the CLI and the window turn it on unless a thread count was chosen.
+        self.adapt_threads = False
+        self.thread_governor: Optional[ThreadGovernor] = None  # while training, when adapting
         if not _all_finite(run.model.state_dict().values()):
             raise self._damaged("its weights hold NaN or infinite values, so training cannot continue "
                                 "from them; start a new run or resume from an earlier copy")
@@ -249,6 +254,26 @@ class Trainer:
         return not self._running.is_set()
 
     # -- internals ------------------------------------------------------------------------
+    def _make_thread_governor(self, data) -> Optional[ThreadGovernor]:
+        """A governor for this training, where thread counts are free to change: the CPU, several
+        threads, fp32 (mixed precision keeps a scaler state a trial step would disturb), one
+        process, and a step whose result is the same bit for bit on one thread as on all."""
+        threads = torch.get_num_threads()
+        if (not self.adapt_threads or self.device.type != "cpu" or threads < 2 or self.ranks is not None
+                or self.precision.mixed or len(data) == 0):
+            return None
+        run, kind, arch = self.run, self.kind, self.run.model_config.arch
+        sizes = {self.sampler.rank_batch, self.sampler.used % self.sampler.rank_batch or self.sampler.rank_batch}
+        batches = [self.precision.prepare_batch(images_to_float(to_device(host_tensor(data[:n]), self.device)), arch)
+                   for n in sorted(sizes, reverse=True)]
+
+        def step(module, optimizers, x):
+            kind.train_step(module, x, optimizers, StepContext(0.0, precision=self.precision), run.model_config)
+
+        same = same_result_on_any_thread_count(
+            step, self.module, lambda m: kind.optimizers(m, run.train_config, self.device), batches, threads)
+        return ThreadGovernor(threads) if same else None
+
     def _step_scope(self, rows: int):
         """Around a training step: with several processes, the whole batch's random draws."""
         return self.ranks.step(rows) if self.ranks is not None else contextlib.nullcontext()
@@ -329,6 +354,14 @@ class Trainer:
 
     # -- the loop -------------------------------------------------------------------------
     def train(self) -> TrainResult:
+        threads = torch.get_num_threads()
+        try:
+            return self._train()
+        finally:
+            if self.thread_governor is not None:  # the caller's thread count back
+                torch.set_num_threads(threads)
+
+    def _train(self) -> TrainResult:
         run, kind = self.run, self.kind
         tcfg, mcfg = run.train_config, run.model_config
         if run.progress.epoch < tcfg.epochs:  # the kind's one-off work (a no-op for most, and once done)
@@ -347,6 +380,8 @@ class Trainer:
         sync = _synchronizer(self.device)  # clocks are read after the device finished its queue
         whole_rate = 0.0
         t_prev_record = time.perf_counter()  # the whole-loop clock: one record to the next
+        governor = self.thread_governor = (
+            self._make_thread_governor(data) if run.progress.epoch < tcfg.epochs else None)
         while run.progress.epoch < tcfg.epochs:
             p = run.progress
             epoch = p.epoch
@@ -389,10 +424,14 @@ class Trainer:
                     break
                 x = precision.prepare_batch(images_to_float(xb), arch)
                 ctx = StepContext(epoch + (step - 1) / spe, precision=precision, weight=self.sampler.weight(step))
-                with precision.autocast(), self._step_scope(x.shape[0]):
+                bs = x.shape[0]
+                if governor is not None:
+                    governor.before_step()
+                with precision.autocast(), self._step_scope(bs):
                     out = kind.train_step(self.module, x, self.optimizers, ctx, mcfg)
                 precision.update()
-                bs = x.shape[0]
+                if governor is not None:
+                    governor.after_step(bs)
                 sums += torch.stack([out[k].detach().float() for k in names]) * bs
                 seen += bs
                 extras = ctx.extras
@@ -466,6 +505,8 @@ class Trainer:
                            "epoch_samples_per_s": whole_rate})
             if self.world_size > 1:
                 record["world_size"] = self.world_size  # trained by this many processes
+            if governor is not None:
+                record["threads"] = governor.current  # the CPU threads chosen at the epoch's end
             run.history.append(record)
             run.progress = Progress(epoch + 1, 0, spe)
             segment.epochs = run.epochs_done - segment.start_epoch

@@ -227,6 +227,7 @@ class TrainWorker(ThreadedWorker):
 
             trainer = Trainer(self.run_, self.dataset, [self._on_event])
             trainer.prepare_progress = self.preparing.emit
+            trainer.adapt_threads = True  # one thread while the window's drawing holds a core, if that is faster
             with self._lock:
                 self.trainer = trainer
                 if self._paused:

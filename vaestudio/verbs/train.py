@@ -103,7 +103,8 @@ def add_parser(sub) -> None:
                         "autocast to bf16 / fp16 (fp16 with a gradient scaler): faster on a GPU for big conv nets, "
                         "slower for small ones (see docs/gpu.md); "
                         "with --resume: the run's own")
-    t.add_argument("--threads", type=int_in(0, 1024), default=0, help="CPU threads for torch (default: torch's choice)")
+    t.add_argument("--threads", type=int_in(0, 1024), default=0, help="CPU threads for torch (default: torch's choice, and one "
+                   "while other work holds the cores, where that is faster and gives the same weights)")
     p.add_argument("--out", required=True, metavar="RUN_DIR", help="run folder to write")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in RUN_DIR from where it stopped (mid-epoch too) up to its target, "
@@ -303,6 +304,7 @@ def _train_locked(args, out: Path, ckpt_path: Path, procs=None) -> int:
                       world_size=procs.world_size, ranks=procs.sync())
     trainer.prepare_progress = bar  # a kind's one-off work before the first step (e.g. a feature network)
     trainer.allow_download = bool(getattr(args, "download", False))
+    trainer.adapt_threads = not args.threads  # torch's choice: fewer threads while others hold the cores
     averaging = None
     if procs.distributed:  # the kind's one-off work first: it may replace parts of the model
         if not run_.finished:
