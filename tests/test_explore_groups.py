@@ -324,3 +324,22 @@ def test_a_group_vector_balances_on_the_chosen_attributes(qtbot):
         assert m._current_vectors()[1].balanced_on == ()
     finally:
         finish(e)
+
+
+def test_the_save_question_says_what_is_unsaved(qtbot, window, monkeypatch):
+    from vaestudio.gui import dialogs
+
+    assert dialogs.unsaved_text({"training"}) == "The model has training that is not saved."
+    assert dialogs.unsaved_text({"groups"}) == "The model's groups have changes that are not saved."
+    assert "training and group changes" in dialogs.unsaved_text({"training", "groups"})
+    asked = []
+    monkeypatch.setattr(dialogs, "ask_save_changes", lambda parent, what, unsaved: asked.append(set(unsaved))
+                        or "cancel")
+    e = window.explore.explorer
+    window.session.mark_saved()
+    assert window._confirm_discard("closing") and asked == []  # nothing to ask about
+    e.add_group("A", np.arange(5))
+    assert not window._confirm_discard("closing")  # cancelled
+    assert asked == [{"groups"}]  # a saved model whose groups changed: not "training"
+    window.session.mark_saved()
+    assert window.session.unsaved == set()

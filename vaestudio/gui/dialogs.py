@@ -37,10 +37,20 @@ def show_error(parent: Optional[QWidget], title: str, error, details: str = "") 
     return box
 
 
-def ask_save_changes(parent: QWidget, what: str) -> str:
-    """'save' | 'discard' | 'cancel' for a model with unsaved training."""
+def unsaved_text(unsaved) -> str:
+    """What the save question says is not saved: training, groups, or both."""
+    u = set(unsaved)
+    if u == {"groups"}:
+        return "The model's groups have changes that are not saved."
+    if "groups" in u:
+        return "The model has training and group changes that are not saved."
+    return "The model has training that is not saved."
+
+
+def ask_save_changes(parent: QWidget, what: str, unsaved=("training",)) -> str:
+    """'save' | 'discard' | 'cancel' for a model with unsaved training or groups."""
     box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved model",
-                      f"The model has training that is not saved.\nSave it before {what}?",
+                      f"{unsaved_text(unsaved)}\nSave it before {what}?",
                       QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
                       | QMessageBox.StandardButton.Cancel, parent)
     box.setDefaultButton(QMessageBox.StandardButton.Save)

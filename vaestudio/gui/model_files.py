@@ -18,7 +18,7 @@ class ModelFilesMixin:
         """True when the current model may be replaced: saved, or the user agreed."""
         if not self.session.dirty:
             return True
-        answer = dialogs.ask_save_changes(self, what)
+        answer = dialogs.ask_save_changes(self, what, self.session.unsaved)
         if answer == "cancel":
             return False
         if answer == "save":

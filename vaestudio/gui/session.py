@@ -44,6 +44,7 @@ class Session(QObject):
         self.saved_state = None  # Run copy at the last finished epoch while training, else None
         self.state = "idle"
         self.dirty = False
+        self.unsaved: set[str] = set()  # what is not saved: "training", "groups" (the close question names it)
 
     # -- reading ---------------------------------------------------------------------------
     @property
@@ -93,13 +94,19 @@ class Session(QObject):
             self.snapshot = self.run.model.cpu_copy()
             self.snapshot_changed.emit(self.snapshot)
 
-    def set_dirty(self, dirty: bool) -> None:
+    def set_dirty(self, dirty: bool, what: str = "training") -> None:
+        """`what` is unsaved now (True), or nothing is (False)."""
+        if dirty:
+            self.unsaved.add(what)
+        else:
+            self.unsaved.clear()
         if dirty != self.dirty:
             self.dirty = dirty
             self.dirty_changed.emit(dirty)
 
     def mark_saved(self) -> None:
         self.dirty = False
+        self.unsaved.clear()
         self.dirty_changed.emit(False)  # always: the title shows the new file name
 
     # -- training -------------------------------------------------------------------------

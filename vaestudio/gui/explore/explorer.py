@@ -419,7 +419,7 @@ class Explorer(QObject):
     def _groups_edited(self) -> None:
         self._store_groups()
         if self.session.run is not None:
-            self.session.set_dirty(True)  # the groups are saved with the model: Save asks for it
+            self.session.set_dirty(True, "groups")  # the groups are saved with the model: Save asks for it
         self.groups_changed.emit()
 
     def _restore_groups(self, run) -> None:
