@@ -58,3 +58,44 @@ def test_the_cloud_draws_only_the_points_in_the_repainted_part(qtbot, monkeypatc
     assert whole >= 3 * 25  # three 6-pixel squares
     assert one >= 25 and abs(3 * one - whole) <= 6  # the middle one alone
     assert painted_pixels(item, QRectF(40, 40, 5, 5)) == 0  # nothing there
+
+
+def test_a_partial_repaint_draws_the_same_pixels_as_a_whole_one(qtbot):
+    """In a real view (zoomed, offset): repainting a small part of the viewport gives exactly
+    that part of the whole picture, so the culling reads the repainted part in the right
+    coordinates (and it does cull: the part is a small share of the view)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QRegion
+
+    class Counting(CloudScatter):
+        def paint(self, p, option, widget):
+            exposed.append(QRectF(option.exposedRect))
+            super().paint(p, option, widget)
+
+    exposed = []
+    view = pg.PlotWidget(background="w")
+    qtbot.addWidget(view)
+    view.resize(400, 300)
+    rng = np.random.default_rng(0)
+    item = Counting(pen=None, symbol="o", size=5, brush=pg.mkBrush(200, 30, 30))
+    item.setData(x=rng.normal(3.0, 1.0, 3000), y=rng.normal(-2.0, 0.5, 3000))
+    view.addItem(item)
+    view.getViewBox().setRange(QRectF(1.0, -3.0, 4.0, 2.0), padding=0)
+    view.show()
+    qtbot.waitExposed(view)
+    port = view.viewport()
+
+    def render(rect: QRect) -> np.ndarray:
+        img = QImage(port.size(), QImage.Format.Format_ARGB32)
+        img.fill(QColor("white"))
+        port.render(img, rect.topLeft(), QRegion(rect))  # the part lands where it sits
+        return np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.width(), 4).copy()
+
+    whole = render(port.rect())
+    part_rect = QRect(150, 100, 40, 30)
+    exposed.clear()
+    part = render(part_rect)
+    assert exposed and max(r.width() for r in exposed) < 0.2 * item.viewRect().width()
+    crop = (slice(100, 130), slice(150, 190))
+    assert (part[crop][:, :, :3] != 255).any()  # points in that part
+    assert np.array_equal(part[crop], whole[crop])
