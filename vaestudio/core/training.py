@@ -37,7 +37,8 @@ import torch
 from .data.base import ImageDataset
 from .batches import float_batch, host_tensor, images_to_float, to_device
 from .device import resolve_device
-from .errors import CheckpointError, TrainingError, VaeStudioError
+from .cuda_graph import GraphedStep, why_not
+from .errors import CheckpointError, ConfigError, TrainingError, VaeStudioError
 from .kinds import StepContext
 from .precision import Precision
 from .run import Progress, Run
@@ -178,6 +179,8 @@ class Trainer:
         # thread_governor.py); the CLI and the window turn it on unless a thread count was chosen.
         self.adapt_threads = False
         self.thread_governor: Optional[ThreadGovernor] = None  # while training, when adapting
+        self.use_cuda_graph = False  # replay the step as one CUDA graph (cuda_graph.py; `--cuda-graph`)
+        self.graphed_step: Optional[GraphedStep] = None  # while training, when it does
         if not _all_finite(run.model.state_dict().values()):
             raise self._damaged("its weights hold NaN or infinite values, so training cannot continue "
                                 "from them; start a new run or resume from an earlier copy")
@@ -237,6 +240,9 @@ class Trainer:
         except (ValueError, KeyError, TypeError, RuntimeError, AttributeError, IndexError) as e:
             raise self._damaged(f"its saved state of optimiser '{name}' does not fit its model "
                                 f"({' '.join(str(e).split())[:200]})") from None
+        for group in opt.param_groups:  # a CUDA graph's setting, saved mid-training: never carried over
+            if group.get("capturable"):
+                group["capturable"] = False
 
     # -- control, from any thread ---------------------------------------------------------
     def pause(self) -> None:
@@ -254,6 +260,14 @@ class Trainer:
         return not self._running.is_set()
 
     # -- internals ------------------------------------------------------------------------
+    def _make_graphed_step(self) -> Optional[GraphedStep]:
+        if not self.use_cuda_graph:
+            return None
+        problem = why_not(self.kind, self.device, self.precision.name, self.ranks is not None)
+        if problem:
+            raise ConfigError(problem)
+        return GraphedStep(self.kind, self.module, self.optimizers, self.run.model_config, self.sampler.rank_batch)
+
     def _make_thread_governor(self, data) -> Optional[ThreadGovernor]:
         """A governor for this training, where thread counts are free to change: the CPU, several
         threads, fp32 (mixed precision keeps a scaler state a trial step would disturb), one
@@ -360,6 +374,8 @@ class Trainer:
         finally:
             if self.thread_governor is not None:  # the caller's thread count back
                 torch.set_num_threads(threads)
+            if self.graphed_step is not None:  # the optimiser's state as an eager step keeps it
+                self.graphed_step.set_capturable(False)
 
     def _train(self) -> TrainResult:
         run, kind = self.run, self.kind
@@ -382,6 +398,7 @@ class Trainer:
         t_prev_record = time.perf_counter()  # the whole-loop clock: one record to the next
         governor = self.thread_governor = (
             self._make_thread_governor(data) if run.progress.epoch < tcfg.epochs else None)
+        graphed = self.graphed_step = self._make_graphed_step() if run.progress.epoch < tcfg.epochs else None
         while run.progress.epoch < tcfg.epochs:
             p = run.progress
             epoch = p.epoch
@@ -428,7 +445,10 @@ class Trainer:
                 if governor is not None:
                     governor.before_step()
                 with precision.autocast(), self._step_scope(bs):
-                    out = kind.train_step(self.module, x, self.optimizers, ctx, mcfg)
+                    if graphed is not None:
+                        out = graphed.step(x, ctx)
+                    else:
+                        out = kind.train_step(self.module, x, self.optimizers, ctx, mcfg)
                 precision.update()
                 if governor is not None:
                     governor.after_step(bs)

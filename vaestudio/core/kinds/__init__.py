@@ -10,7 +10,7 @@ import importlib
 
 from ..config import ModelConfig
 from ..errors import ConfigError
-from .base import CAPABILITIES, IW_BOUND, POSTERIOR, PRIOR, LossTerm, ModelKind, StepContext
+from .base import CAPABILITIES, CUDA_GRAPH, IW_BOUND, POSTERIOR, PRIOR, LossTerm, ModelKind, StepContext
 
 # One line per kind: the module under core/kinds/ that defines KIND.
 _KIND_MODULES = ("ae", "vae", "dfc_vae", "vae_gan")
@@ -57,6 +57,6 @@ def build_model(config: ModelConfig):
     return kind_of(config).build(config)
 
 
-__all__ = ["CAPABILITIES", "IW_BOUND", "POSTERIOR", "PRIOR", "LossTerm", "ModelKind", "StepContext",
+__all__ = ["CAPABILITIES", "CUDA_GRAPH", "IW_BOUND", "POSTERIOR", "PRIOR", "LossTerm", "ModelKind", "StepContext",
            "DEFAULT_KIND", "kind_names", "get_kind", "make_model_config", "config_from_dict", "kind_of",
            "build_model"]

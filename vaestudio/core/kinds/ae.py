@@ -7,7 +7,7 @@ from typing import ClassVar
 
 from ..config import ModelConfig
 from ..models import AutoEncoder
-from .base import LossTerm, ModelKind
+from .base import CUDA_GRAPH, LossTerm, ModelKind
 
 RECON = LossTerm("recon", "Reconstruction", help="-log p(x | z) with z = E(x)")
 
@@ -24,7 +24,7 @@ class AEKind(ModelKind):
     config_class = AEConfig
     loss_terms = (LossTerm("loss", "Loss (reconstruction)", plotted=False), RECON)
     eval_terms = (RECON,)
-    capabilities = frozenset()
+    capabilities = frozenset({CUDA_GRAPH})
 
     def build(self, config: AEConfig) -> AutoEncoder:
         return AutoEncoder(config)

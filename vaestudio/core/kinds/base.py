@@ -22,7 +22,10 @@ from ..precision import Precision
 PRIOR = "prior"  # decoding draws from N(0, I) gives meaningful samples
 POSTERIOR = "posterior"  # the encoder gives a distribution q(z|x) (mean and log-variance)
 IW_BOUND = "iw_bound"  # the importance-weighted estimate of -log p(x) applies
-CAPABILITIES = (PRIOR, POSTERIOR, IW_BOUND)
+# its training step can be captured in a CUDA graph (core/cuda_graph.py): the base `train_step`,
+# a forward whose `step_args` may be device tensors, no host syncs and no Python branches on values
+CUDA_GRAPH = "cuda_graph"
+CAPABILITIES = (PRIOR, POSTERIOR, IW_BOUND, CUDA_GRAPH)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,9 @@ class StepContext:
     # The batch's share of a full batch (BatchSampler.weight): below 1 only for an epoch's
     # short last batch, whose per-image mean loss is weighted by it before backward.
     weight: float = 1.0
+    # The forward's keyword arguments when the caller fixes them (a CUDA graph passes device
+    # tensors it refills before each replay); None: the kind's `step_args` for this step.
+    step_args: Optional[dict] = None
 
     def backward(self, loss: torch.Tensor, **kw) -> None:
         """`loss.backward(**kw)` on the loss weighted by the batch's share, scaled and with
@@ -119,7 +125,7 @@ class ModelKind:
         DistributedDataParallel) and gradients still synchronise.
         """
         (opt,) = optimizers.values()
-        out = module(x, **self.step_args(config, ctx))
+        out = module(x, **(ctx.step_args if ctx.step_args is not None else self.step_args(config, ctx)))
         opt.zero_grad(set_to_none=True)
         ctx.backward(out["loss"])
         ctx.step(opt)

@@ -16,7 +16,7 @@ from torch.nn import functional as F
 
 from ..config import ModelConfig, option
 from ..models import AutoEncoder, kl_normal, reconstruction_nll, sample_and_kl
-from .base import IW_BOUND, POSTERIOR, PRIOR, LossTerm, ModelKind, StepContext
+from .base import CUDA_GRAPH, IW_BOUND, POSTERIOR, PRIOR, LossTerm, ModelKind, StepContext
 
 RECON = LossTerm("recon", "Reconstruction", help="-log p(x | z), z drawn from q(z | x)")
 KL = LossTerm("kl", "KL divergence", help="KL(q(z | x) || N(0, I))")
@@ -86,7 +86,7 @@ class VAEKind(ModelKind):
     loss_terms = (LossTerm("loss", "Loss (−ELBO with β)", help="reconstruction + β × KL: the training "
                                                                 "objective (the −ELBO when β = 1)"), RECON, KL)
     eval_terms = (NEG_ELBO, RECON, KL)
-    capabilities = frozenset({PRIOR, POSTERIOR, IW_BOUND})
+    capabilities = frozenset({PRIOR, POSTERIOR, IW_BOUND, CUDA_GRAPH})
 
     def build(self, config: VAEConfig) -> VariationalAutoEncoder:
         return VariationalAutoEncoder(config)
