@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Everything a session lent a CUDA GPU should run, in one go and inside a few minutes: the tests
 # that skip without a GPU, then the training benchmarks on the GPU (fp32, bf16, fp16; the MLP step,
-# the 64x64 conv VAE, whole epochs, torchrun with NCCL). Each part has its own time limit and its
+# the 64x64 conv VAE, whole epochs, torchrun with NCCL, `--cuda-graph`). Each part has its own time limit and its
 # log lands in OUTDIR, so one slow part cannot cost the rest. Needs no Qt: the core runs from a
 # checkout with PYTHONPATH set, on any Python that has torch, torchvision, numpy and pillow.
 #
@@ -33,6 +33,8 @@ $py -c "import torch, torchvision; print('torch', torch.__version__, 'torchvisio
 if [ "$dev" = cuda ]; then
     part tests 90 $py -m pytest -q -p no:cacheprovider -p no:pytestqt tests/test_precision.py tests/test_kind_dfc_vae.py \
         -k "cuda or snapshots_of_a_gpu"
+    part tests-graph 120 $py -m pytest -q -p no:cacheprovider -p no:pytestqt tests/test_cuda_graph.py \
+        -k "not form and not worker"
 fi
 part step 90 $py benchmarks/train_throughput.py --suite step --epochs 2 --device "$dev" --json "$out/step.json"
 for p in fp32 bf16 fp16; do
@@ -42,3 +44,6 @@ done
 part whole 100 $py benchmarks/train_throughput.py --suite whole --whole-epochs 5 --device "$dev" \
     --pythae-python "" --json "$out/whole.json"
 part torchrun 80 $py benchmarks/distributed_scaling.py --processes 1 --epochs 2 --device "$dev"
+if [ "$dev" = cuda ]; then
+    part graph 150 $py benchmarks/cuda_graph_train.py --epochs 3
+fi

@@ -26,7 +26,7 @@ def test_which_kinds_settings_and_devices_may_capture_the_step():
     assert get_kind("vae").has(CUDA_GRAPH) and get_kind("ae").has(CUDA_GRAPH)
     assert not get_kind("vae-gan").has(CUDA_GRAPH) and not get_kind("dfc-vae").has(CUDA_GRAPH)
     assert cuda_graph.why_not(get_kind("vae"), cuda, "fp32", False) is None
-    assert "--device cuda" in cuda_graph.why_not(get_kind("vae"), torch.device("cpu"), "fp32", False)
+    assert "needs a CUDA GPU" in cuda_graph.why_not(get_kind("vae"), torch.device("cpu"), "fp32", False)
     assert "VAE-GAN" in cuda_graph.why_not(get_kind("vae-gan"), cuda, "fp32", False)
     assert "fp32 only" in cuda_graph.why_not(get_kind("vae"), cuda, "bf16", False)
     assert "one process" in cuda_graph.why_not(get_kind("vae"), cuda, "fp32", True)
@@ -36,7 +36,7 @@ def test_the_cli_refuses_it_off_a_gpu_with_one_line(tmp_path, capsys):
     write_mnist_folder(tmp_path / "data", n_train=120, n_test=20)
     rc, err = run_cli(["train", "--dataset", "mnist", "--data-root", str(tmp_path / "data"), "--epochs", "1",
                        "--device", "cpu", "--cuda-graph", "--out", str(tmp_path / "run")], capsys)
-    assert rc == 2 and len(err) == 1 and "--cuda-graph needs a CUDA GPU" in err[0]
+    assert rc == 2 and len(err) == 1 and "--cuda-graph needs a CUDA GPU" in err[0] and "--device cuda" in err[0]
     assert not (tmp_path / "run" / "model.pt").exists()
 
 
@@ -105,3 +105,42 @@ def test_a_new_learning_rate_captures_the_step_again():
     assert g.captures == 2 and g.replays == 3
     moved = max(float((p - b).abs().max()) for p, b in zip(run.model.parameters(), before))
     assert 0 < moved <= 5e-4  # a few times the new rate at most (the old one, 3e-3, moves them far more)
+
+
+# -- the window ----------------------------------------------------------------------------------
+
+def test_the_form_offers_the_graph_only_where_there_is_a_gpu(qtbot, monkeypatch):
+    from vaestudio.core import device as core_device
+    from vaestudio.gui.model_form import ModelSettingsForm
+
+    monkeypatch.setattr(core_device, "cuda_labels", lambda: [])
+    plain = ModelSettingsForm()
+    qtbot.addWidget(plain)
+    plain.cuda_graph.setChecked(True)
+    assert not plain._train_form.isRowVisible(plain.cuda_graph) and not plain.cuda_graph_wanted()
+    monkeypatch.setattr(core_device, "cuda_labels", lambda: ["GPU 0: NVIDIA H200 (150 GB)"])
+    form = ModelSettingsForm()
+    qtbot.addWidget(form)
+    assert form._train_form.isRowVisible(form.cuda_graph) and not form.cuda_graph_wanted()
+    form.cuda_graph.setChecked(True)
+    assert form.cuda_graph_wanted()
+
+
+def test_the_worker_uses_the_graph_where_it_can_and_the_status_says_which(qtbot):
+    from types import SimpleNamespace
+
+    from vaestudio.gui.workers import TrainWorker
+
+    def trainer(device, precision="fp32"):
+        return SimpleNamespace(device=torch.device(device), precision=SimpleNamespace(name=precision),
+                               use_cuda_graph=False)
+
+    run, ds = vae_run(), blob_dataset(100)
+    worker = TrainWorker(run, ds, cuda_graph=True)
+    on_cpu, on_gpu, in_fp16 = trainer("cpu"), trainer("cuda"), trainer("cuda", "fp16")
+    assert worker._use_cuda_graph(on_cpu) == " · no CUDA graph: it needs a CUDA GPU, and this run trains on the cpu"
+    assert worker._use_cuda_graph(in_fp16) == " · no CUDA graph: it trains in fp32 only, not fp16"
+    assert worker._use_cuda_graph(on_gpu) == " · CUDA graph"
+    assert (on_cpu.use_cuda_graph, in_fp16.use_cuda_graph, on_gpu.use_cuda_graph) == (False, False, True)
+    unasked = trainer("cuda")
+    assert TrainWorker(run, ds)._use_cuda_graph(unasked) == "" and not unasked.use_cuda_graph

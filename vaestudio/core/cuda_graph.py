@@ -26,15 +26,16 @@ WARMUP_STEPS = 3
 
 
 def why_not(kind, device: torch.device, precision: str, distributed: bool) -> Optional[str]:
-    """Why the step cannot be captured here (None: it can)."""
+    """Why the step cannot be captured here, as the end of a sentence that starts with the
+    option's name ("--cuda-graph ..." in the CLI); None: it can."""
     if device.type != "cuda":
-        return f"--cuda-graph needs a CUDA GPU (--device cuda); this run trains on {device.type}"
+        return f"needs a CUDA GPU, and this run trains on the {device.type}"
     if not kind.has(CUDA_GRAPH):
-        return f"--cuda-graph does not support the {kind.title} kind (only kinds with one plain training step)"
+        return f"does not support the {kind.title} kind (only kinds with one plain training step)"
     if precision != "fp32":
-        return f"--cuda-graph trains in fp32 only, not {precision}"
+        return f"trains in fp32 only, not {precision}"
     if distributed:
-        return "--cuda-graph trains in one process only (not under torchrun)"
+        return "trains in one process only (not under torchrun)"
     return None
 
 

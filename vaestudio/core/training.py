@@ -265,7 +265,7 @@ class Trainer:
             return None
         problem = why_not(self.kind, self.device, self.precision.name, self.ranks is not None)
         if problem:
-            raise ConfigError(problem)
+            raise ConfigError(f"a CUDA graph {problem}")
         return GraphedStep(self.kind, self.module, self.optimizers, self.run.model_config, self.sampler.rank_batch)
 
     def _make_thread_governor(self, data) -> Optional[ThreadGovernor]:

@@ -365,6 +365,7 @@ class MainWindow(ModelFilesMixin, QMainWindow):
                 s.set_run(run)
             else:
                 self._apply_train_settings(s.run, tcfg)
+            self.controller.cuda_graph = form.cuda_graph_wanted()
             try:
                 self.controller.start()
             except DatasetSwitchError:

@@ -32,6 +32,7 @@ class TrainingController(QObject):
         self.worker: Optional[TrainWorker] = None
         self.start_x = 0.0
         self.samples_per_s = 0.0
+        self.cuda_graph = False  # the next Start replays steps as a CUDA graph where it can (the form's choice)
 
     @property
     def autosave_path(self):
@@ -59,7 +60,7 @@ class TrainingController(QObject):
                               f"raise Epochs (total) to train more")
         run.use_dataset(s.dataset, allow_switch=allow_dataset_switch)
         self.start_x = run.epochs_done
-        worker = TrainWorker(run, s.dataset, autosave_path=self.autosave_path)
+        worker = TrainWorker(run, s.dataset, autosave_path=self.autosave_path, cuda_graph=self.cuda_graph)
         for signal, slot in ((worker.device_ready, self._on_device), (worker.preparing, self._on_preparing),
                              (worker.step, self._on_step),
                              (worker.epoch_done, self._on_epoch), (worker.finished, self._on_finished),

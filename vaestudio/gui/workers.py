@@ -150,11 +150,12 @@ class TrainWorker(ThreadedWorker):
     finished = Signal(object)  # dict: status, epochs_done, message, samples_per_s
     failed = Signal(str, str)
 
-    def __init__(self, run, dataset, *, autosave_path=None):
+    def __init__(self, run, dataset, *, autosave_path=None, cuda_graph: bool = False):
         super().__init__()
         self.run_ = run
         self.dataset = dataset
         self.autosave_path = autosave_path
+        self.cuda_graph = cuda_graph
         self.trainer = None
         self.result: Optional[dict] = None
         self._lock = threading.Lock()
@@ -216,6 +217,18 @@ class TrainWorker(ThreadedWorker):
         self._autosave_in_background()
         self.epoch_done.emit(dict(ev.record), self.run_.snapshot())
 
+    def _use_cuda_graph(self, trainer) -> str:
+        """Turn the CUDA graph on where it was asked for and can be; what the status bar adds."""
+        if not self.cuda_graph:
+            return ""
+        from ..core.cuda_graph import why_not
+
+        problem = why_not(self.run_.kind, trainer.device, trainer.precision.name, False)
+        if problem:
+            return f" · no CUDA graph: it {problem}"
+        trainer.use_cuda_graph = True
+        return " · CUDA graph"
+
     def run(self) -> None:
         try:
             from ..core.device import describe_device
@@ -234,7 +247,7 @@ class TrainWorker(ThreadedWorker):
                     trainer.pause()
                 if self._cancelled:
                     trainer.cancel()
-            self.device_ready.emit(describe_device(trainer.device))
+            self.device_ready.emit(describe_device(trainer.device) + self._use_cuda_graph(trainer))
             res = trainer.train()
             self.run_.model.to("cpu")  # the GUI explores and saves on the CPU
             self._close_writer()

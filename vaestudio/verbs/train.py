@@ -314,7 +314,8 @@ def _train_locked(args, out: Path, ckpt_path: Path, procs=None) -> int:
 
         problem = why_not(run_.kind, trainer.device, trainer.precision.name, procs.distributed)
         if problem:
-            raise ConfigError(problem)
+            raise ConfigError(f"--cuda-graph {problem} (--device cuda)" if trainer.device.type != "cuda"
+                              else f"--cuda-graph {problem}")
         trainer.use_cuda_graph = True
     averaging = None
     if procs.distributed:  # the kind's one-off work first: it may replace parts of the model
